@@ -1,0 +1,49 @@
+# The commands a newcomer needs. Everything runs inside .venv, created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo pipeline dashboard test test-fast lint docs bench clean dagster
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Generate the demo data, run the whole pipeline, then serve the dashboards.
+demo: $(STAMP)
+	$(BIN)/lifecycle demo
+
+## Run the pipeline on the demo data without serving (for scripts).
+pipeline: $(STAMP)
+	$(BIN)/lifecycle run --source demo
+
+dashboard: $(STAMP)
+	$(BIN)/lifecycle dashboard
+
+dagster: $(STAMP)
+	$(BIN)/lifecycle dagster
+
+## The whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser and not postgres"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+docs: $(STAMP)
+	$(BIN)/python -m lifecycle.raw_schema > docs/raw_tables.md
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf target logs warehouse .dagster_home
