@@ -85,6 +85,8 @@ def connector_assets(only_configured: bool = True) -> list[dg.AssetsDefinition]:
 
     assets = []
     for spec in CONNECTORS.values():
+        if spec.raw_schema == "raw_files":  # the file drop has a mode of its own
+            continue
         if only_configured and not spec.is_configured():
             continue
         assets.append(_connector_asset(spec))
