@@ -1,0 +1,1 @@
+"""Local HTTP servers that speak the real APIs' contracts, for the connector tests."""
