@@ -18,6 +18,7 @@ import os
 from datetime import timedelta
 
 import dagster as dg
+import duckdb
 
 from lifecycle import warehouse
 
@@ -81,7 +82,10 @@ def file_drop_sensor(job_name: str = PIPELINE_JOB) -> dg.SensorDefinition:
         folder = files_dir()
         if not folder.exists():
             return dg.SkipReason(f"drop folder {folder} does not exist")
-        new = list_new_files(folder, warehouse.warehouse_path())
+        try:
+            new = list_new_files(folder, warehouse.warehouse_path())
+        except duckdb.IOException:  # DuckDB has one writer: a running pipeline holds the file
+            return dg.SkipReason("warehouse busy (a run is writing); will look again next tick")
         if not new:
             return dg.SkipReason("no new files")
         digest = hashlib.sha256("\n".join(sorted(str(p) for p in new)).encode()).hexdigest()[:16]

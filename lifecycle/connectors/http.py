@@ -78,9 +78,12 @@ class CappedRetry(Retry):
 
     def parse_retry_after(self, retry_after: str) -> float:
         try:
-            seconds = super().parse_retry_after(retry_after)
-        except Exception:  # unparsable header: fall back to backoff rather than failing the run
-            return 0.0
+            seconds = float(retry_after.strip())  # urllib3 only takes integers; Shopify sends "2.0"
+        except ValueError:
+            try:
+                seconds = super().parse_retry_after(retry_after)  # HTTP-date form
+            except Exception:  # unparsable header: fall back to backoff rather than failing the run
+                return 0.0
         return max(0.0, min(float(seconds), float(self.max_retry_after)))
 
 

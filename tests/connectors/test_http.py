@@ -42,6 +42,15 @@ def test_retry_after_is_honoured(server):
     assert [s for _m, p, _q, s in server.log if p == "/v1/items"] == [429, 200]
 
 
+def test_decimal_retry_after_is_honoured(server):
+    # Shopify sends "Retry-After: 2.0"; urllib3 alone only parses whole seconds
+    server.fault(nth=1, path=r"/v1/items", status=429, headers={"Retry-After": "1.5"})
+    with client(server) as api:
+        t0 = time.monotonic()
+        api.get_json("/v1/items")
+        assert time.monotonic() - t0 >= 1.5
+
+
 def test_retry_after_is_capped(server):
     server.fault(nth=1, path=r"/v1/items", status=429, headers={"Retry-After": "3600"})
     with client(server, max_retry_after=0.2) as api:
