@@ -53,8 +53,6 @@ def run_pipeline(source: str, *, files: str | None = None, contacts: int | None 
     from lifecycle.dbt import ensure_manifest
 
     ensure_manifest()
-    from dagster import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
     from orchestration.definitions import defs, ingestion
     from orchestration.jobs import PIPELINE_JOB
 
@@ -71,8 +69,9 @@ def run_pipeline(source: str, *, files: str | None = None, contacts: int | None 
         last = end or (date.today() - timedelta(days=1))
         first = start or (last - timedelta(days=27))
         job = defs.resolve_job_def(f"{asset.node_def.name.removesuffix('_source')}_daily")
-        job.execute_in_process(instance=instance, tags={ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-                                                        ASSET_PARTITION_RANGE_END_TAG: last.isoformat()})
+        # one run over the whole range (the assets have a single-run backfill policy)
+        job.execute_in_process(instance=instance, tags={"dagster/asset_partition_range_start": first.isoformat(),
+                                                        "dagster/asset_partition_range_end": last.isoformat()})
     result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(instance=instance)
     if not result.success:
         raise SystemExit("lifecycle run: the pipeline failed (see the log above)")

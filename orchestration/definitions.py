@@ -7,6 +7,7 @@ from orchestration.assets.activation import activation_assets
 from orchestration.assets.dbt import lifecycle_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
 from orchestration.jobs import build_jobs, file_drop_sensor, freshness_checks
+from lifecycle.dbt import dbt_executable
 from orchestration.project import dbt_project
 from orchestration.settings import source_mode
 
@@ -23,5 +24,6 @@ defs = dg.Definitions(
     jobs=jobs,
     schedules=schedules,
     sensors=sensors,
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir))},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir),
+                                     dbt_executable=dbt_executable())},
 )

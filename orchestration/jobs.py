@@ -11,7 +11,6 @@
 - ``file_drop_sensor``: in files mode, starts the pipeline when new files land in the drop folder.
 """
 
-from __future__ import annotations
 
 import hashlib
 import os

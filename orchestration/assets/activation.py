@@ -1,6 +1,5 @@
 """Activation assets: each sync depends on the exact segment model it reads."""
 
-from __future__ import annotations
 
 import os
 

@@ -1,6 +1,5 @@
 """Every dbt model an asset and every dbt test an asset check, through dagster-dbt."""
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any

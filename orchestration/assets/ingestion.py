@@ -5,10 +5,10 @@ straight from a loader into staging. Which loaders exist depends on the source m
 (:mod:`orchestration.settings`): the demo generator, the file drop, or the configured API connectors.
 """
 
-from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import timedelta
 
 import dagster as dg
 
@@ -104,8 +104,8 @@ def _connector_asset(spec) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext):
         start = end = None
         if spec.time_sliced and context.has_partition_key_range:
-            window = context.partition_time_window
-            start, end = window.start.date(), window.end.date()
+            window = context.partition_time_window  # end is exclusive; connectors take inclusive days
+            start, end = window.start.date(), window.end.date() - timedelta(days=1)
         result = spec.run(warehouse.warehouse_path(), start=start, end=end, log=context.log)
         context.log.info(result.summary())
         for t in tables:
