@@ -1,0 +1,70 @@
+"""Response times: first inbound message to first human or AI reply, per conversation."""
+
+import streamlit as st
+
+from dashboards import charts, queries, ui
+
+queries.require(*queries.RESPONSE_MARTS)
+
+overall = queries.response_overall()
+if not overall.get("conversations"):
+    st.info("No conversation with an inbound message yet.")
+    st.stop()
+cards = st.columns(5)
+cards[0].metric(
+    "Answered",
+    ui.fmt_int(overall["answered_conversations"]),
+    f"of {ui.fmt_int(overall['conversations'])}",
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+    help="Conversations with an inbound message that got a human or AI-agent reply.",
+)
+cards[1].metric(
+    "Median first response",
+    ui.fmt_duration(overall["median_seconds"]),
+    f"p90 {ui.fmt_duration(overall['p90_seconds'])}",
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+)
+cards[2].metric("Within 5 min", ui.fmt_pct(overall["share_within_5m"]), border=True)
+cards[3].metric("Within 1 h", ui.fmt_pct(overall["share_within_1h"]), border=True)
+cards[4].metric(
+    "Within 24 h",
+    ui.fmt_pct(overall["share_within_24h"]),
+    border=True,
+    help="Unanswered conversations count as not answered within the time.",
+)
+
+DIMENSIONS = {"Channel": "channel", "Team": "team", "Agent": "agent", "Human vs AI": "responder_type"}
+choice = st.segmented_control("By", list(DIMENSIONS), default="Channel", key="response_dimension") or "Channel"
+by = queries.response_by(DIMENSIONS[choice])
+left, right = st.columns(2)
+with left:
+    st.altair_chart(
+        charts.median_p90_bars(by, "label", "Minutes to first response (log scale)", unit="minutes"), width="stretch"
+    )
+with right:
+    st.altair_chart(charts.share_within(by, "label"), width="stretch")
+st.dataframe(
+    by.assign(
+        median_seconds=by["median_seconds"].map(ui.fmt_duration), p90_seconds=by["p90_seconds"].map(ui.fmt_duration)
+    ),
+    hide_index=True,
+    column_config={
+        "label": choice,
+        "conversations": st.column_config.NumberColumn("Conversations", format="localized"),
+        "answered_conversations": st.column_config.NumberColumn("Answered", format="localized"),
+        "answered_by_human": st.column_config.NumberColumn("By humans", format="localized"),
+        "answered_by_ai_agent": st.column_config.NumberColumn("By AI agents", format="localized"),
+        "median_seconds": "Median",
+        "p90_seconds": "p90",
+        "share_within_5m": st.column_config.NumberColumn("≤ 5 min", format="percent"),
+        "share_within_1h": st.column_config.NumberColumn("≤ 1 h", format="percent"),
+        "share_within_24h": st.column_config.NumberColumn("≤ 24 h", format="percent"),
+    },
+)
+
+st.subheader("By hour of day")
+st.altair_chart(charts.response_by_hour(queries.response_by_hour()), width="stretch")
