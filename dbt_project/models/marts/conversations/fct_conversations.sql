@@ -1,0 +1,194 @@
+{#-
+  One row per conversation (respond.io and file drops). Grain: conversation_id.
+
+  source: ad_referral when the first inbound message carries an ad referral (ad id / ctwa_clid), or a file
+  drop says so; broadcast_reply when a broadcast opened the conversation; else organic.
+  first_response_at: the first outbound message sent by a human or an AI agent at or after the first inbound
+  message; workflow/automation messages and broadcasts do not count. No such reply -> nulls.
+-#}
+
+with
+
+messages as (
+
+    select * from {{ ref('int_messages') }}
+
+),
+
+contact_map as (
+
+    select * from {{ ref('int_identity__contact_map') }}
+
+),
+
+{% if source_enabled('respondio') %}
+respondio_users as (
+
+    select * from {{ ref('stg_respondio__users') }}
+
+),
+
+respondio as (
+
+    select
+        'respondio:' || conversations.conversation_id as conversation_id,
+        contact_map.contact_id,
+        'respondio' as source_system,
+        conversations.channel,
+        case
+            when conversations.opened_by = 'broadcast' or conversations.broadcast_id is not null then 'broadcast_reply'
+        end as declared_source,
+        case
+            when conversations.assignee_user_id is null then 'unassigned'
+            when users.is_ai_agent then 'ai_agent'
+            else 'human'
+        end as assignee_type,
+        conversations.assignee_user_id as assignee_id,
+        coalesce(conversations.assignee_team, users.team) as team,
+        conversations.opened_at,
+        conversations.closed_at,
+        conversations.closing_category as resolution,
+        cast(null as {{ dbt.type_string() }}) as declared_ad_id,
+        cast(null as {{ dbt.type_string() }}) as declared_ctwa_clid
+    from {{ ref('stg_respondio__conversations') }} as conversations
+    left join respondio_users as users
+        on conversations.assignee_user_id = users.user_id
+    left join contact_map
+        on contact_map.record_source = 'respondio_contact'
+        and conversations.contact_id = contact_map.record_id
+
+),
+{% endif %}
+
+{% if source_enabled('files') %}
+files as (
+
+    select
+        conversation_key as conversation_id,
+        contact_id,
+        source_system,
+        channel,
+        conversation_source as declared_source,
+        case
+            when assignee_type in ('human', 'ai_agent') then assignee_type
+            when assignee_id is not null then 'human'
+            else 'unassigned'
+        end as assignee_type,
+        assignee_id,
+        team,
+        opened_at,
+        closed_at,
+        resolution,
+        ad_id as declared_ad_id,
+        ctwa_clid as declared_ctwa_clid
+    from {{ files_with_contact('stg_files__conversations', 'conversation_key') }} as file_conversations
+
+),
+{% endif %}
+
+conversations as (
+
+    {%- set parts = [] %}
+    {%- if source_enabled('respondio') %}{% do parts.append('respondio') %}{% endif %}
+    {%- if source_enabled('files') %}{% do parts.append('files') %}{% endif %}
+    {%- for p in parts %}
+    select * from {{ p }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+ranked_inbound as (
+
+    select
+        conversation_id,
+        sent_at,
+        has_ad_referral,
+        referral_ad_id,
+        ctwa_clid,
+        row_number() over (partition by conversation_id order by sent_at, message_id) as inbound_order
+    from messages
+    where direction = 'inbound'
+
+),
+
+first_inbound as (
+
+    select * from ranked_inbound where inbound_order = 1
+
+),
+
+ranked_responses as (
+
+    select
+        messages.conversation_id,
+        messages.sent_at,
+        messages.sender_type,
+        messages.sender_id,
+        row_number() over (partition by messages.conversation_id order by messages.sent_at, messages.message_id)
+            as response_order
+    from messages
+    inner join first_inbound
+        on messages.conversation_id = first_inbound.conversation_id
+    where messages.direction = 'outbound'
+        and messages.sender_type in ('human', 'ai_agent')
+        and messages.sent_at >= first_inbound.sent_at
+
+),
+
+first_response as (
+
+    select * from ranked_responses where response_order = 1
+
+),
+
+message_counts as (
+
+    select
+        conversation_id,
+        sum(case when direction = 'inbound' then 1 else 0 end) as inbound_messages,
+        sum(case when direction = 'outbound' then 1 else 0 end) as outbound_messages
+    from messages
+    group by conversation_id
+
+),
+
+final as (
+
+    select
+        cast(conversations.conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(conversations.contact_id as {{ dbt.type_string() }}) as contact_id,
+        cast(conversations.source_system as {{ dbt.type_string() }}) as source_system,
+        cast(conversations.channel as {{ dbt.type_string() }}) as channel,
+        cast(case
+            when conversations.declared_source in ('ad_referral', 'organic', 'broadcast_reply')
+                then conversations.declared_source
+            when first_inbound.has_ad_referral then 'ad_referral'
+            else 'organic'
+        end as {{ dbt.type_string() }}) as source,
+        cast(coalesce(conversations.declared_ad_id, first_inbound.referral_ad_id) as {{ dbt.type_string() }}) as ad_id,
+        cast(coalesce(conversations.declared_ctwa_clid, first_inbound.ctwa_clid) as {{ dbt.type_string() }}) as ctwa_clid,
+        cast(conversations.assignee_type as {{ dbt.type_string() }}) as assignee_type,
+        cast(conversations.assignee_id as {{ dbt.type_string() }}) as assignee_id,
+        cast(conversations.team as {{ dbt.type_string() }}) as team,
+        cast(conversations.opened_at as {{ dbt.type_timestamp() }}) as opened_at,
+        cast(first_inbound.sent_at as {{ dbt.type_timestamp() }}) as first_inbound_at,
+        cast(first_response.sent_at as {{ dbt.type_timestamp() }}) as first_response_at,
+        cast({{ dbt.datediff('first_inbound.sent_at', 'first_response.sent_at', 'second') }} as {{ dbt.type_bigint() }}) as first_response_seconds,
+        cast(first_response.sender_type as {{ dbt.type_string() }}) as first_responder_type,
+        cast(first_response.sender_id as {{ dbt.type_string() }}) as first_responder_id,
+        cast(conversations.closed_at as {{ dbt.type_timestamp() }}) as closed_at,
+        cast(conversations.resolution as {{ dbt.type_string() }}) as resolution,
+        cast(coalesce(message_counts.inbound_messages, 0) as {{ dbt.type_bigint() }}) as inbound_messages,
+        cast(coalesce(message_counts.outbound_messages, 0) as {{ dbt.type_bigint() }}) as outbound_messages
+    from conversations
+    left join first_inbound
+        on conversations.conversation_id = first_inbound.conversation_id
+    left join first_response
+        on conversations.conversation_id = first_response.conversation_id
+    left join message_counts
+        on conversations.conversation_id = message_counts.conversation_id
+
+)
+
+select * from final

@@ -1,0 +1,22 @@
+with source as (
+
+    select * from {{ source('raw_meta_ads', 'campaigns') }}
+
+),
+
+renamed as (
+
+    select
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        campaign_name as campaign_name,
+        upper(trim(objective)) as objective,
+        upper(trim(status)) as status,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+with source as (
+
+    select * from {{ source('raw_salesforce', 'contacts') }}
+
+),
+
+renamed as (
+
+    select
+        cast(id as {{ dbt.type_string() }}) as contact_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        email as email,
+        phone as phone,
+        mobile_phone as mobile_phone,
+        first_name as first_name,
+        last_name as last_name,
+        lead_source as lead_source,
+        coalesce(is_deleted, false) as is_deleted,
+        cast(created_date as {{ dbt.type_timestamp() }}) as created_at,
+        cast(system_modstamp as {{ dbt.type_timestamp() }}) as updated_at,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,89 @@
+"""The dbt sources and staging layer stay in step with the raw-table registry (lifecycle/raw_schema.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lifecycle import raw_schema
+from lifecycle.dbt import run_dbt
+from lifecycle.warehouse import PROJECT_ROOT
+
+STAGING = PROJECT_ROOT / "dbt_project" / "models" / "staging"
+SHORT = {"raw_respondio": "respondio", "raw_meta_ads": "meta_ads", "raw_tiktok_ads": "tiktok_ads",
+         "raw_hubspot": "hubspot", "raw_salesforce": "salesforce", "raw_shop": "shop", "raw_files": "files"}
+
+
+def _sources() -> dict[str, dict]:
+    out = {}
+    for path in STAGING.glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            out[source["name"]] = source
+    return out
+
+
+def test_every_raw_schema_is_a_source_with_every_table_and_column():
+    sources = _sources()
+    assert set(sources) == set(raw_schema.SCHEMAS)
+    for t in raw_schema.RAW_TABLES:
+        tables = {x["name"]: x for x in sources[t.schema]["tables"]}
+        assert t.name in tables, f"{t.qualified_name} missing from the sources"
+        columns = {c["name"]: c for c in tables[t.name]["columns"]}
+        assert set(columns) == {*t.column_names, "_loaded_at"}, t.qualified_name
+        for c in t.columns:
+            assert columns[c.name]["description"] == c.description
+            sensitive = columns[c.name].get("config", {}).get("meta", {}).get("sensitive", False)
+            assert sensitive == (c.name in t.sensitive), f"{t.qualified_name}.{c.name} sensitive flag"
+
+
+def test_every_raw_table_has_one_staging_model_with_docs_and_grain_tests():
+    documented = {}
+    for path in STAGING.glob("*/_*__models.yml"):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            documented[model["name"]] = model
+    sql_models = {p.stem for p in STAGING.glob("*/stg_*.sql")}
+    expected = set()
+    for t in raw_schema.RAW_TABLES:
+        sql = [m for m in sql_models if m.startswith(f"stg_{SHORT[t.schema]}__")]
+        sources = [m for m in sql if f"source('{t.schema}', '{t.name}')" in
+                   (STAGING / SHORT[t.schema] / f"{m}.sql").read_text()]
+        assert len(sources) == 1, f"{t.qualified_name}: staging models {sources}"
+        expected.add(sources[0])
+    assert sql_models == expected == set(documented)
+    for name, model in documented.items():
+        grain = [c for c in model["columns"] if "unique" in (c.get("data_tests") or [])]
+        assert len(grain) == 1 and "not_null" in grain[0]["data_tests"], name
+        assert all(c.get("description") for c in model["columns"]), name
+
+
+@pytest.mark.slow
+def test_staging_renames_casts_and_keeps_every_row(tmp_path: Path):
+    from dbt_helpers import query, write_raw
+
+    wh = tmp_path / "w.duckdb"
+    write_raw(wh, {
+        "raw_respondio.messages": [
+            {"message_id": 1, "conversation_id": 9, "contact_id": 3, "traffic": "INCOMING", "sender_type": "contact",
+             "referral_ctwa_clid": "abc", "sent_at": "2025-01-01 10:00:00"},
+            {"message_id": 2, "conversation_id": 9, "contact_id": 3, "traffic": "outgoing", "sender_type": "user",
+             "sender_user_id": 4, "sent_at": "2025-01-01 10:01:00"},
+        ],
+        "raw_files.contacts": [
+            {"source_system": " Legacy ", "contact_external_id": "x1", "email": "a@b.io", "country_code": "gb"},
+            {"source_system": "legacy", "contact_external_id": "x2"},
+        ],
+        "raw_shop.orders": [{"order_id": 7, "currency": "eur", "subtotal_price": "10.50", "cancelled_at": None}],
+    })
+    run_dbt(["build", "--select", "stg_respondio__messages stg_files__contacts stg_shop__orders",
+             "--indirect-selection", "buildable"],
+            warehouse=wh, target_path=tmp_path / "target")
+    msgs = query(wh, "select message_id, conversation_id, traffic, ctwa_clid, sender_user_id "
+                     "from staging.stg_respondio__messages order by message_id")
+    assert msgs == [("1", "9", "incoming", "abc", None), ("2", "9", "outgoing", None, "4")]
+    contacts = query(wh, "select contact_key, source_system, country_code from staging.stg_files__contacts "
+                         "order by contact_key")
+    assert contacts == [("legacy:x1", "legacy", "GB"), ("legacy:x2", "legacy", None)]
+    orders = query(wh, "select order_id, currency, subtotal_amount, is_cancelled from staging.stg_shop__orders")
+    assert [(o[0], o[1], float(o[2]), o[3]) for o in orders] == [("7", "EUR", 10.5, False)]
