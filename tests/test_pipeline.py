@@ -29,7 +29,7 @@ print(json.dumps({
     "jobs": sorted(j.name for j in defs.resolve_all_job_defs()),
     "schedules": sorted((s.name, s.default_status.value) for s in defs.schedules),
     "sensors": sorted(s.name for s in defs.sensors),
-    "stg_contacts_parents": parents("stg_respondio__contacts"),
+    "stg_contacts_parents": parents("staging/stg_respondio__contacts"),
     "sync_parents": parents("hubspot_hot_leads"),
 }))
 """
@@ -48,10 +48,10 @@ def test_definitions_load_with_lineage_from_loader_to_sync(tmp_path):
 
     ensure_manifest()
     demo = _probe(tmp_path, LIFECYCLE_SOURCE="demo")
-    assert "raw_respondio/contacts" in demo["keys"] and "dim_contacts" in demo["keys"]
+    assert "raw_respondio/contacts" in demo["keys"] and "marts/dim_contacts" in demo["keys"]
     # the demo loader produces exactly the dbt source that staging reads, and the sync reads the segment
     assert demo["stg_contacts_parents"] == ["raw_respondio/contacts"]
-    assert demo["sync_parents"] == ["seg_hot_leads"]
+    assert demo["sync_parents"] == ["marts/seg_hot_leads"]
     assert demo["checks"] > 50  # every dbt test is an asset check
     assert "lifecycle_pipeline" in demo["jobs"]
     assert ("lifecycle_pipeline_hourly", "STOPPED") in demo["schedules"]  # off by default

@@ -1,0 +1,27 @@
+{#- First-response-time buckets of the lost-stage report (label and sort order). Edges in seconds. -#}
+{% macro lifecycle_response_bucket(seconds, conversation_id) -%}
+    case
+        when {{ conversation_id }} is null then 'no conversation'
+        when {{ seconds }} is null then 'no response'
+        when {{ seconds }} < 300 then '< 5 min'
+        when {{ seconds }} < 3600 then '5-60 min'
+        when {{ seconds }} < 14400 then '1-4 h'
+        when {{ seconds }} < 86400 then '4-24 h'
+        else '> 24 h'
+    end
+{%- endmacro %}
+
+{% macro lifecycle_response_bucket_order(seconds, conversation_id) -%}
+    case
+        when {{ conversation_id }} is null then 7
+        when {{ seconds }} is null then 6
+        when {{ seconds }} < 300 then 1
+        when {{ seconds }} < 3600 then 2
+        when {{ seconds }} < 14400 then 3
+        when {{ seconds }} < 86400 then 4
+        else 5
+    end
+{%- endmacro %}
+
+{#- A double-precision float on every adapter (lifecycle_double() is 32-bit FLOAT on DuckDB). -#}
+{% macro lifecycle_double() -%}double precision{%- endmacro %}

@@ -1,0 +1,1 @@
+../../../lifecycle_stages/five_stage.yml

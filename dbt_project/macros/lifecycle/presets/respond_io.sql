@@ -1,0 +1,1 @@
+../../../lifecycle_stages/respond_io.yml

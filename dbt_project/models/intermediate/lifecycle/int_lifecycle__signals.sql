@@ -1,0 +1,362 @@
+-- One typed stream of lifecycle evidence per contact: every fact that can move a contact between stages,
+-- from every source, on the resolved contact_id. Signal types and their columns: docs/lifecycle.md.
+-- The derived `inactivity` signal fires `inactivity_days` (N) after an inbound message when no other inbound
+-- message came by that instant: a reply at exactly N days is in time; with no reply, the contact is inactive
+-- from the instant N days have passed (as of exactly N days counts). Measured up to the "as of" time: var
+-- lifecycle_as_of, else the latest evidence in the data (so runs on the same data are deterministic).
+{%- set config = lifecycle_config() %}
+{%- set n_days = config.inactivity_days %}
+
+with
+
+messages as (
+    select * from {{ ref('int_messages') }}
+),
+
+stage_events as (
+    select * from {{ ref('int_stage_events') }}
+),
+
+tag_events as (
+    select * from {{ ref('int_tag_events') }}
+),
+
+commerce_events as (
+    select * from {{ ref('int_commerce_events') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders') }}
+),
+
+deals as (
+    select * from {{ ref('int_deals') }}
+),
+
+surveys as (
+    select * from {{ ref('int_surveys') }}
+),
+
+consents as (
+    select * from {{ ref('int_consents') }}
+),
+
+inbound as (
+    select
+        message_id,
+        conversation_id,
+        contact_id,
+        source_system,
+        channel,
+        sender_type,
+        sent_at,
+        row_number() over (partition by contact_id order by sent_at, message_id) as contact_inbound_number,
+        row_number() over (
+            partition by contact_id, conversation_id order by sent_at, message_id
+        ) as conversation_inbound_number,
+        lag(sent_at) over (partition by contact_id order by sent_at, message_id) as previous_inbound_at,
+        lead(sent_at) over (partition by contact_id order by sent_at, message_id) as next_inbound_at
+    from messages
+    where direction = 'inbound'
+      and contact_id is not null
+      and sent_at is not null
+),
+
+message_signals as (
+    select
+        case when contact_inbound_number = 1 then 'first_inbound_message' else 'inbound_message' end
+            as signal_type,
+        cast(message_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        sent_at as signal_at,
+        source_system,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        channel,
+        cast(null as {{ dbt.type_string() }}) as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(null as {{ lifecycle_double() }}) as signal_value,
+        cast(sender_type as {{ dbt.type_string() }}) as changed_by_type
+    from inbound
+    where contact_inbound_number = 1
+       or conversation_inbound_number = 1
+       or {{ dbt.dateadd('day', n_days, 'previous_inbound_at') }} < sent_at
+),
+
+tag_signals as (
+    select
+        case when action = 'removed' then 'tag_removed' else 'tag_added' end as signal_type,
+        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        event_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        lower(trim(tag)) as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(null as {{ lifecycle_double() }}) as signal_value,
+        changed_by_type
+    from tag_events
+    where tag is not null
+
+    union all
+
+    -- qualification through a tag (by an agent or an AI agent): the tags listed in `qualified_tags`
+    select
+        'qualified' as signal_type,
+        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        event_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        lower(trim(tag)) as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(null as {{ lifecycle_double() }}) as signal_value,
+        changed_by_type
+    from tag_events
+    where action = 'added'
+      and {{ dbt.position("'|' || lower(trim(tag)) || '|'", lifecycle_label_list(config.qualified_tags)) }} > 0
+),
+
+stage_signals as (
+    select
+        case
+            when stage_label is null or trim(stage_label) = '' then 'stage_cleared'
+            when changed_by_type = 'crm' then 'crm_stage_changed'
+            else 'stage_set'
+        end as signal_type,
+        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        changed_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        lower(trim(stage_label)) as signal_label,
+        reason as signal_reason,
+        cast(null as {{ lifecycle_double() }}) as signal_value,
+        changed_by_type
+    from stage_events
+),
+
+commerce_signals as (
+    select
+        case when event_name = 'purchase' then 'checkout_completed' else event_name end as signal_type,
+        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        occurred_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        event_name as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(value as {{ lifecycle_double() }}) as signal_value,
+        cast(null as {{ dbt.type_string() }}) as changed_by_type
+    from commerce_events
+    where event_name in (
+        'qualified', 'quote_sent', 'add_to_cart', 'checkout_started', 'checkout_completed',
+        'payment', 'purchase', 'review', 'referral'
+    )
+),
+
+purchases as (
+    select
+        orders.*,
+        row_number() over (partition by contact_id order by ordered_at, order_id) as purchase_number
+    from orders
+    where not coalesce(is_cancelled, false)
+      and coalesce(status, '') <> 'pending'
+),
+
+order_signals as (
+    select
+        'purchase' as signal_type,
+        cast(order_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        ordered_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        status as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(revenue as {{ lifecycle_double() }}) as signal_value,
+        cast(null as {{ dbt.type_string() }}) as changed_by_type
+    from purchases
+
+    union all
+
+    select
+        'repeat_purchase' as signal_type,
+        cast(order_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        ordered_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        status as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(revenue as {{ lifecycle_double() }}) as signal_value,
+        cast(null as {{ dbt.type_string() }}) as changed_by_type
+    from purchases
+    where purchase_number >= 2
+
+    union all
+
+    select
+        'payment_pending' as signal_type,
+        cast(order_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        ordered_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        status as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(revenue as {{ lifecycle_double() }}) as signal_value,
+        cast(null as {{ dbt.type_string() }}) as changed_by_type
+    from orders
+    where not coalesce(is_cancelled, false)
+      and status = 'pending'
+),
+
+deal_signals as (
+    select
+        'deal_created' as signal_type,
+        cast(deal_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        created_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        lower(stage) as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(amount as {{ lifecycle_double() }}) as signal_value,
+        'crm' as changed_by_type
+    from deals
+    where created_at is not null
+
+    union all
+
+    select
+        case when is_won then 'deal_won' else 'deal_lost' end as signal_type,
+        cast(deal_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        closed_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        case when is_won then lower(stage) else lower(trim(lost_reason)) end as signal_label,
+        case when is_won then null else lost_reason end as signal_reason,
+        cast(amount as {{ lifecycle_double() }}) as signal_value,
+        'crm' as changed_by_type
+    from deals
+    where is_closed
+      and closed_at is not null
+),
+
+survey_signals as (
+    select
+        case when survey_type = 'csat' then 'csat_answered' else 'nps_answered' end as signal_type,
+        cast(response_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        answered_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        survey_type as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(score as {{ lifecycle_double() }}) as signal_value,
+        cast(null as {{ dbt.type_string() }}) as changed_by_type
+    from surveys
+    where survey_type in ('nps', 'csat')
+),
+
+consent_signals as (
+    select
+        case when status = 'opted_out' then 'consent_opted_out' else 'consent_opted_in' end as signal_type,
+        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
+        contact_id,
+        changed_at as signal_at,
+        source_system,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        channel,
+        lower(channel) as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast(null as {{ lifecycle_double() }}) as signal_value,
+        cast(source as {{ dbt.type_string() }}) as changed_by_type
+    from consents
+    where status in ('opted_in', 'opted_out')
+),
+
+evidence as (
+    select * from message_signals
+    union all
+    select * from tag_signals
+    union all
+    select * from stage_signals
+    union all
+    select * from commerce_signals
+    union all
+    select * from order_signals
+    union all
+    select * from deal_signals
+    union all
+    select * from survey_signals
+    union all
+    select * from consent_signals
+),
+
+as_of as (
+    select coalesce({{ lifecycle_as_of_literal() }}, max(signal_at)) as as_of_at
+    from evidence
+),
+
+inactivity_signals as (
+    select
+        'inactivity' as signal_type,
+        cast(inbound.message_id as {{ dbt.type_string() }}) as source_record_id,
+        inbound.contact_id,
+        {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} as signal_at,
+        inbound.source_system,
+        cast(inbound.conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        inbound.channel,
+        cast(null as {{ dbt.type_string() }}) as signal_label,
+        cast(null as {{ dbt.type_string() }}) as signal_reason,
+        cast({{ n_days }} as {{ lifecycle_double() }}) as signal_value,
+        cast(null as {{ dbt.type_string() }}) as changed_by_type
+    from inbound
+    cross join as_of
+    where {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} < inbound.next_inbound_at
+       or (inbound.next_inbound_at is null
+           and {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} <= as_of.as_of_at)
+),
+
+all_signals as (
+    select * from evidence
+    where contact_id is not null
+      and signal_at is not null
+    union all
+    select * from inactivity_signals
+),
+
+final as (
+    select
+        cast({{ dbt.concat(["signal_type", "':'", "source_system", "':'", "source_record_id"]) }}
+            as {{ dbt.type_string() }}) as signal_id,
+        cast(contact_id as {{ dbt.type_string() }}) as contact_id,
+        cast(signal_type as {{ dbt.type_string() }}) as signal_type,
+        cast(signal_at as {{ dbt.type_timestamp() }}) as signal_at,
+        cast(source_system as {{ dbt.type_string() }}) as source_system,
+        cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(signal_label as {{ dbt.type_string() }}) as signal_label,
+        cast(signal_reason as {{ dbt.type_string() }}) as signal_reason,
+        cast(signal_value as {{ lifecycle_double() }}) as signal_value,
+        cast(row_number() over (
+            partition by contact_id, signal_type order by signal_at, source_system, source_record_id
+        ) as integer) as signal_sequence,
+        cast(changed_by_type as {{ dbt.type_string() }}) as changed_by_type
+    from all_signals
+)
+
+select * from final

@@ -1,0 +1,223 @@
+-- The stage machine: every stage move of every contact, one row per move (no-op evidence dropped).
+--
+-- 1. candidates: each signal is matched against the configured rules (int_lifecycle__stage_rules);
+--    a signal may propose several target stages.
+-- 2. order: candidates are applied per contact in a fixed order: signal_at, then lost moves, then rule
+--    moves by ascending stage order, then explicit stage sets (an agent's explicit choice at the same
+--    instant wins), then signal_id and rule_id. See docs/lifecycle.md ("Ties").
+-- 3. machine: forward-only moves keep the running maximum stage order since the last lost or free move;
+--    free moves reset the state to their target (backward moves allowed); lost moves end the funnel
+--    episode and the next active move re-enters the funnel (new funnel_entry_at).
+--    Lost rules with `while_in` only apply when the contact sits in one of those stages just before; the
+--    state they are checked against is computed in two refinement passes (docs/lifecycle.md, "Engine").
+-- All steps are window functions over the candidate rows: no recursion, linear in the number of signals.
+{%- set config = lifecycle_config() %}
+
+with
+
+signals as (
+    select * from {{ ref('int_lifecycle__signals') }}
+),
+
+-- the configuration is inlined (same SQL as int_lifecycle__stage_rules / __stages) so that unit tests
+-- can switch it with `overrides: vars:`
+rules as (
+    {{ lifecycle_rules_sql() }}
+),
+
+stages as (
+    {{ lifecycle_stages_sql() }}
+),
+
+candidates as (
+    select
+        signals.contact_id,
+        signals.signal_id,
+        signals.signal_type,
+        signals.signal_at,
+        signals.source_system,
+        signals.conversation_id,
+        signals.channel,
+        signals.signal_label,
+        signals.signal_reason,
+        signals.changed_by_type,
+        rules.rule_id,
+        rules.rule_key,
+        rules.rule_kind,
+        rules.stage_name as target_stage,
+        rules.stage_order as target_order,
+        rules.is_lost_stage,
+        rules.move_mode,
+        rules.while_max_order,
+        case
+            when rules.rule_kind = 'explicit' then 3
+            when rules.is_lost_stage then 1
+            else 2
+        end as kind_rank
+    from signals
+    inner join rules
+        on signals.signal_type = rules.signal_type
+    where (rules.min_value is null or signals.signal_value >= rules.min_value)
+      and (rules.max_value is null or signals.signal_value <= rules.max_value)
+      and (rules.min_sequence is null or signals.signal_sequence >= rules.min_sequence)
+      and (rules.label_list is null
+           or {{ dbt.position(dbt.concat(["'|'", "signals.signal_label", "'|'"]), "rules.label_list") }} > 0)
+      and (rules.label_contains is null
+           or {{ dbt.position("rules.label_contains", "coalesce(signals.signal_label, '')") }} > 0)
+      and (rules.changed_by_list is null
+           or {{ dbt.position(dbt.concat(["'|'", "signals.changed_by_type", "'|'"]), "rules.changed_by_list") }} > 0)
+),
+
+ordered as (
+    select
+        candidates.*,
+        row_number() over (
+            partition by contact_id
+            order by signal_at, kind_rank, coalesce(target_order, 0), signal_id, rule_id
+        ) as move_seq
+    from candidates
+),
+
+base as (
+    select
+        ordered.*,
+        -- active moves always take part; an unconditional lost move once the contact has entered the funnel
+        (not is_lost_stage)
+        or (
+            while_max_order is null
+            and coalesce(sum(case when not is_lost_stage then 1 else 0 end) over (
+                partition by contact_id order by move_seq
+                rows between unbounded preceding and 1 preceding
+            ), 0) > 0
+        ) as applies_base
+    from ordered
+),
+
+pass_1 as (
+    {{ lifecycle_machine_pass('base', 'applies_base', '_1') }}
+),
+
+round_2 as (
+    select
+        base.*,
+        base.applies_base or (
+            base.is_lost_stage and base.while_max_order is not null
+            and coalesce(pass_1_checked.condition_holds_1, false)
+        ) as applies_2
+    from base
+    inner join (
+        select contact_id, move_seq, {{ lifecycle_condition_holds('pass_1', '_1') }} as condition_holds_1
+        from pass_1
+    ) as pass_1_checked
+        on base.contact_id = pass_1_checked.contact_id
+       and base.move_seq = pass_1_checked.move_seq
+),
+
+pass_2 as (
+    {{ lifecycle_machine_pass('round_2', 'applies_2', '_2') }}
+),
+
+round_final as (
+    select
+        base.*,
+        base.applies_base or (
+            base.is_lost_stage and base.while_max_order is not null
+            and coalesce(pass_2_checked.condition_holds_2, false)
+        ) as applies_final
+    from base
+    inner join (
+        select contact_id, move_seq, {{ lifecycle_condition_holds('pass_2', '_2') }} as condition_holds_2
+        from pass_2
+    ) as pass_2_checked
+        on base.contact_id = pass_2_checked.contact_id
+       and base.move_seq = pass_2_checked.move_seq
+),
+
+pass_final as (
+    {{ lifecycle_machine_pass('round_final', 'applies_final', '_final') }}
+),
+
+applied as (
+    select
+        pass_final.*,
+        case when pass_final.is_lost_stage then pass_final.target_stage else active_stages.stage_name end
+            as stage_after
+    from pass_final
+    left join stages as active_stages
+        on active_stages.stage_order = pass_final.order_after_final
+       and not active_stages.is_lost_stage
+    where pass_final.applies_final
+),
+
+-- several moves at the same instant collapse into one: the stage after the last of them counts, caused by
+-- the last signal of that instant that proposed this stage (no zero-length spells)
+instants as (
+    select
+        applied.*,
+        last_value(stage_after) over (
+            partition by contact_id, signal_at order by move_seq
+            rows between unbounded preceding and unbounded following
+        ) as instant_stage
+    from applied
+),
+
+instant_causes as (
+    select
+        instants.*,
+        row_number() over (
+            partition by contact_id, signal_at
+            order by case when target_stage = instant_stage then 0 else 1 end, move_seq desc
+        ) as cause_rank
+    from instants
+),
+
+with_previous as (
+    select
+        instant_causes.*,
+        lag(instant_stage) over (partition by contact_id order by signal_at) as stage_before
+    from instant_causes
+    where cause_rank = 1
+),
+
+moves as (
+    select *
+    from with_previous
+    where stage_before is null
+       or stage_before <> instant_stage
+),
+
+final as (
+    select
+        cast({{ dbt.concat(["moves.contact_id", "':'", "cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as " ~ dbt.type_string() ~ ")"]) }}
+            as {{ dbt.type_string() }}) as move_id,
+        moves.contact_id,
+        cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as integer) as move_number,
+        moves.signal_at as moved_at,
+        moves.stage_before as from_stage,
+        moves.instant_stage as to_stage,
+        stages.stage_order as to_stage_order,
+        stages.is_lost_stage,
+        stages.is_won_stage,
+        moves.signal_id,
+        moves.signal_type,
+        moves.source_system as signal_source_system,
+        moves.conversation_id,
+        moves.channel,
+        moves.rule_key,
+        moves.rule_kind,
+        moves.move_mode,
+        moves.changed_by_type,
+        case
+            when not stages.is_lost_stage then cast(null as {{ dbt.type_string() }})
+            when moves.signal_reason is not null and trim(moves.signal_reason) <> '' then moves.signal_reason
+            when moves.signal_type = 'inactivity'
+                then 'no inbound message for {{ config.inactivity_days }} days'
+            when moves.signal_label is not null then {{ dbt.concat(["moves.signal_type", "': '", "moves.signal_label"]) }}
+            else moves.signal_type
+        end as lost_reason
+    from moves
+    inner join stages
+        on stages.stage_name = moves.instant_stage
+)
+
+select * from final
