@@ -230,3 +230,36 @@ def test_models_build_on_demo_data(built, tmp_path):
     assert 0 < n_contacts < n_records
     (missing,) = query(wh, "select count(*) from intermediate.int_messages where contact_id is null")[0]
     assert missing == 0
+
+
+def test_messages_without_a_conversation_are_grouped_into_derived_conversations(tmp_path):
+    """respond.io's API gives messages but no conversation records: conversations are derived per contact
+    and channel, a new one after more than 24 h of silence, with their own first response."""
+    hour = 3600
+    wh = tmp_path / "w.duckdb"
+
+    def msg(i, seconds, traffic, sender_type, user=None):
+        return {"message_id": i, "conversation_id": None, "contact_id": 1, "channel_type": "whatsapp",
+                "traffic": traffic, "sender_type": sender_type, "sender_user_id": user, "sent_at": at(seconds)}
+
+    write_raw(wh, {
+        "raw_respondio.contacts": [{"contact_id": 1, "phone": "+447911123456", "created_at": at(0),
+                                    "updated_at": at(0)}],
+        "raw_respondio.users": [{"user_id": 7, "agent_type": "human"}, {"user_id": 8, "agent_type": "ai_agent"}],
+        "raw_respondio.messages": [
+            msg(1, 0, "incoming", "contact"),
+            msg(2, 5, "outgoing", "workflow"),          # automation: not a response
+            msg(3, 120, "outgoing", "user", 7),         # human after 120 s
+            msg(4, 30 * hour, "incoming", "contact"),   # > 24 h later: a new conversation
+            msg(5, 30 * hour + 10, "outgoing", "user", 8),
+            msg(6, 31 * hour, "incoming", "contact"),   # 1 h later: same conversation
+        ],
+    })
+    run_dbt(["build", "--select", "+fct_conversations", "--indirect-selection", "buildable"], warehouse=wh,
+            target_path=tmp_path / "target")
+
+    rows = query(wh, "select first_response_seconds, first_responder_type, assignee_type, inbound_messages, "
+                     "outbound_messages, opened_at from marts.fct_conversations order by opened_at")
+    assert rows == [(120, "human", "human", 1, 2, at(0)), (10, "ai_agent", "ai_agent", 2, 1, at(30 * hour))]
+    (nulls,) = query(wh, "select count(*) from intermediate.int_messages where conversation_id is null")[0]
+    assert nulls == 0

@@ -54,7 +54,7 @@ def test_definitions_load_with_lineage_from_loader_to_sync(tmp_path):
     assert demo["sync_parents"] == ["marts/seg_hot_leads"]
     assert demo["checks"] > 50  # every dbt test is an asset check
     assert "lifecycle_pipeline" in demo["jobs"]
-    assert ("lifecycle_pipeline_hourly", "STOPPED") in demo["schedules"]  # off by default
+    assert ["lifecycle_pipeline_hourly", "STOPPED"] in demo["schedules"]  # off by default
 
     files = _probe(tmp_path, LIFECYCLE_SOURCE="files")
     assert "file_drop_sensor" in files["sensors"] and "raw_files/contacts" in files["keys"]

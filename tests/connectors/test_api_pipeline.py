@@ -29,18 +29,18 @@ def test_api_mode_loads_every_configured_source_and_builds_the_marts(tmp_path):
         "tiktok_ads": tiktok_ads.TikTokAdsFake(),
         "shopify": shopify.ShopifyFake(),
     }
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_BASE_URL"))}
-    env.update({
-        "LIFECYCLE_WAREHOUSE": str(tmp_path / "w.duckdb"), "LIFECYCLE_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "LIFECYCLE_HTTP_MAX_RETRY_AFTER": "1",
-        "RESPONDIO_API_TOKEN": respondio.TOKEN, "RESPONDIO_BASE_URL": fakes["respondio"].server.url + "/v2",
-        "HUBSPOT_ACCESS_TOKEN": hubspot.TOKEN, "HUBSPOT_BASE_URL": fakes["hubspot"].server.url,
-        "SALESFORCE_ACCESS_TOKEN": salesforce.TOKEN, "SALESFORCE_INSTANCE_URL": fakes["salesforce"].server.url,
-        **fakes["meta_ads"].env(), **fakes["tiktok_ads"].env(), **fakes["shopify"].env(),
-    })
     with contextlib.ExitStack() as stack:
         for fake in fakes.values():
             stack.enter_context(fake.server)
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_BASE_URL"))}
+        env.update({
+            "LIFECYCLE_WAREHOUSE": str(tmp_path / "w.duckdb"), "LIFECYCLE_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "LIFECYCLE_HTTP_MAX_RETRY_AFTER": "1",
+            "RESPONDIO_API_TOKEN": respondio.TOKEN, "RESPONDIO_BASE_URL": fakes["respondio"].server.url + "/v2",
+            "HUBSPOT_ACCESS_TOKEN": hubspot.TOKEN, "HUBSPOT_BASE_URL": fakes["hubspot"].server.url,
+            "SALESFORCE_ACCESS_TOKEN": salesforce.TOKEN, "SALESFORCE_INSTANCE_URL": fakes["salesforce"].server.url,
+            **fakes["meta_ads"].env(), **fakes["tiktok_ads"].env(), **fakes["shopify"].env(),
+        })
         proc = subprocess.run([LIFECYCLE, "run", "--source", "api"], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]

@@ -2,6 +2,12 @@
   Every message of every conversation, one row per message, from respond.io and file drops, with the resolved
   contact. Ids are prefixed with the source system ('respondio:123', '<source_system>:<id>') so they never
   collide across sources. sender_type vocabulary: contact, human, ai_agent, automation, broadcast.
+
+  Messages that arrive without a conversation (respond.io's API has no conversation read endpoint; exports
+  may omit it) are grouped into derived conversations per source, contact and channel: a new conversation
+  starts when more than var `conversation_session_gap_hours` (default 24) passed since the previous message.
+  Derived ids ('<source>:derived:<contact>:<channel>:<n>') only grow as messages are appended; a backfill of
+  older messages can renumber that contact's derived conversations.
 -#}
 
 with
@@ -81,11 +87,66 @@ files as (
 ),
 {% endif %}
 
-final as (
+unioned as (
 
     {% if source_enabled('respondio') %}select * from respondio{% endif %}
     {% if source_enabled('respondio') and source_enabled('files') %}union all{% endif %}
     {% if source_enabled('files') %}select * from files{% endif %}
+
+),
+
+without_conversation as (
+
+    select
+        message_id,
+        source_system,
+        contact_id,
+        coalesce(channel, 'unknown') as channel,
+        sent_at,
+        lag(sent_at) over (
+            partition by source_system, contact_id, coalesce(channel, 'unknown') order by sent_at, message_id
+        ) as previous_sent_at
+    from unioned
+    where conversation_id is null
+
+),
+
+sessions as (
+
+    select
+        message_id,
+        source_system || ':derived:' || coalesce(contact_id, 'unknown') || ':' || channel || ':'
+            || cast(sum(case
+                when previous_sent_at is null
+                    or {{ dbt.datediff('previous_sent_at', 'sent_at', 'second') }}
+                        > {{ var('conversation_session_gap_hours', 24) }} * 3600
+                then 1 else 0 end
+            ) over (
+                partition by source_system, contact_id, channel order by sent_at, message_id
+                rows between unbounded preceding and current row
+            ) as {{ dbt.type_string() }}) as derived_conversation_id
+    from without_conversation
+
+),
+
+final as (
+
+    select
+        unioned.message_id,
+        coalesce(unioned.conversation_id, sessions.derived_conversation_id) as conversation_id,
+        unioned.contact_id,
+        unioned.source_system,
+        unioned.channel,
+        unioned.direction,
+        unioned.sender_type,
+        unioned.sender_id,
+        unioned.sent_at,
+        unioned.referral_ad_id,
+        unioned.ctwa_clid,
+        unioned.has_ad_referral
+    from unioned
+    left join sessions
+        on unioned.message_id = sessions.message_id
 
 )
 

@@ -5,6 +5,8 @@
   drop says so; broadcast_reply when a broadcast opened the conversation; else organic.
   first_response_at: the first outbound message sent by a human or an AI agent at or after the first inbound
   message; workflow/automation messages and broadcasts do not count. No such reply -> nulls.
+  Conversations derived from messages (see int_messages: sources without conversation records) are included;
+  they have no close time or resolution and take the first human or AI responder as assignee.
 -#}
 
 with
@@ -86,7 +88,7 @@ files as (
 ),
 {% endif %}
 
-conversations as (
+declared_conversations as (
 
     {%- set parts = [] %}
     {%- if source_enabled('respondio') %}{% do parts.append('respondio') %}{% endif %}
@@ -95,6 +97,62 @@ conversations as (
     select * from {{ p }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+
+),
+
+first_agent_messages as (
+
+    select
+        conversation_id,
+        sender_type,
+        sender_id,
+        row_number() over (partition by conversation_id order by sent_at, message_id) as agent_message_order
+    from messages
+    where direction = 'outbound' and sender_type in ('human', 'ai_agent')
+
+),
+
+derived_conversations as (
+
+    select
+        message_groups.conversation_id,
+        message_groups.contact_id,
+        message_groups.source_system,
+        message_groups.channel,
+        cast(null as {{ dbt.type_string() }}) as declared_source,
+        coalesce(first_agent.sender_type, 'unassigned') as assignee_type,
+        first_agent.sender_id as assignee_id,
+        cast(null as {{ dbt.type_string() }}) as team,
+        message_groups.opened_at,
+        cast(null as {{ dbt.type_timestamp() }}) as closed_at,
+        cast(null as {{ dbt.type_string() }}) as resolution,
+        cast(null as {{ dbt.type_string() }}) as declared_ad_id,
+        cast(null as {{ dbt.type_string() }}) as declared_ctwa_clid
+    from (
+        select
+            conversation_id,
+            min(contact_id) as contact_id,
+            min(source_system) as source_system,
+            min(channel) as channel,
+            min(sent_at) as opened_at
+        from messages
+        where not exists (
+            select 1 from declared_conversations
+            where declared_conversations.conversation_id = messages.conversation_id
+        )
+        group by conversation_id
+    ) as message_groups
+    left join first_agent_messages as first_agent
+        on message_groups.conversation_id = first_agent.conversation_id
+        and first_agent.agent_message_order = 1
+
+),
+
+conversations as (
+
+    select * from declared_conversations
+    union all
+    select * from derived_conversations
 
 ),
 

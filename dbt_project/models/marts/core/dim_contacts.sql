@@ -1,6 +1,7 @@
 -- One row per resolved contact: profile (from identity resolution), the identities it merges, its current
 -- lifecycle stage (or current lost stage with the reason), funnel entry, and a per-channel consent summary.
--- Contacts with no lifecycle evidence yet have a null current_stage.
+-- Contacts with no lifecycle evidence yet have a null current_stage. Anonymous storefront visitors (only a
+-- browser client id) are left out until they show lifecycle evidence.
 
 with
 
@@ -114,6 +115,9 @@ final as (
         on episode_counts.contact_id = profiles.contact_id
     left join consent_summary
         on consent_summary.contact_id = profiles.contact_id
+    -- storefront visitors known only by a browser client id are not contacts until they show lifecycle evidence
+    where not profiles.is_anonymous
+        or episode_counts.contact_id is not null
 )
 
 select * from final
