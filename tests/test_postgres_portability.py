@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import pg_server  # noqa: E402  (tests/ is on sys.path)
 import pytest
 
 from lifecycle import warehouse
 from lifecycle.dbt import run_dbt
 from lifecycle.portability import copy_raw_to_postgres
-
-import pg_server  # noqa: E402  (tests/ is on sys.path)
-
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
