@@ -3,11 +3,11 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from lifecycle.dbt import dbt_executable
 from orchestration.assets.activation import activation_assets
 from orchestration.assets.dbt import lifecycle_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
 from orchestration.jobs import build_jobs, file_drop_sensor, freshness_checks
-from lifecycle.dbt import dbt_executable
 from orchestration.project import dbt_project
 from orchestration.settings import source_mode
 
