@@ -102,3 +102,12 @@ def test_lifecycle_run_demo_fills_the_marts_and_writes_the_dry_run_outbox(tmp_pa
     assert outbox.parent.parent == tmp_path / "outbox"
     sent = [i for line in outbox.read_text().splitlines() for i in json.loads(line)["body"]["inputs"]]
     assert len(sent) == runs[0][3] > 0
+
+
+def test_api_mode_refuses_to_load_when_a_connector_module_is_broken(monkeypatch):
+    import lifecycle.connectors as connectors
+    from orchestration.assets.ingestion import connector_assets
+
+    monkeypatch.setitem(connectors.UNAVAILABLE, "hubspot", "import failed: SyntaxError")
+    with pytest.raises(ImportError, match="hubspot: import failed"):
+        connector_assets()

@@ -81,8 +81,11 @@ def file_drop_assets() -> list[dg.AssetsDefinition]:
 
 def connector_assets(only_configured: bool = True) -> list[dg.AssetsDefinition]:
     """One multi-asset per API connector (enabled when its credentials are set)."""
-    from lifecycle.connectors import CONNECTORS
+    from lifecycle.connectors import CONNECTORS, UNAVAILABLE
 
+    if UNAVAILABLE:  # a connector that silently disappeared would be a source that silently stops loading
+        broken = "; ".join(f"{name}: {why}" for name, why in sorted(UNAVAILABLE.items()))
+        raise ImportError(f"connector modules could not be loaded ({broken})")
     assets = []
     for spec in CONNECTORS.values():
         if spec.raw_schema == "raw_files":  # the file drop has a mode of its own
