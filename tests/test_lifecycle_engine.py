@@ -45,6 +45,8 @@ def test_engine_unit_tests_pass(tmp_path):
     assert proc.returncode == 0, out[-4000:]
     passed = out.count("PASS int_lifecycle__stage_moves::")
     assert passed >= 10, out[-4000:]
+    # inactivity boundary and merged-contact signal derivations
+    assert out.count("PASS int_lifecycle__signals::") >= 2, out[-4000:]
 
 
 BAD_CONFIGS = {
