@@ -160,8 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         from lifecycle.dbt import ensure_manifest
 
         ensure_manifest()
-        return subprocess.call([str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions",
-                                "-p", str(args.port)], cwd=PROJECT_ROOT)
+        bindir = Path(sys.executable).parent
+        # dagster dev's code server runs under another interpreter path: give it this environment's tools
+        env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        return subprocess.call([str(bindir / "dagster"), "dev", "-m", "orchestration.definitions",
+                                "-p", str(args.port)], cwd=PROJECT_ROOT, env=env)
     return 2
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,8 +28,12 @@ class DbtError(RuntimeError):
 
 
 def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt of this environment: `dagster dev` starts its code server with the resolved interpreter
+    path (outside the venv's bin), so look in the venv prefix first, then beside the interpreter, then PATH."""
+    for folder in (Path(sys.prefix) / "bin", Path(sys.executable).parent):
+        if (folder / "dbt").exists():
+            return str(folder / "dbt")
+    return shutil.which("dbt") or "dbt"
 
 
 def dbt_env(warehouse: Path | str | None = None, target: str | None = None,

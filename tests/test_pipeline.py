@@ -111,3 +111,42 @@ def test_api_mode_refuses_to_load_when_a_connector_module_is_broken(monkeypatch)
     monkeypatch.setitem(connectors.UNAVAILABLE, "hubspot", "import failed: SyntaxError")
     with pytest.raises(ImportError, match="hubspot: import failed"):
         connector_assets()
+
+
+@pytest.mark.slow
+def test_dagster_dev_serves_the_lineage(tmp_path):
+    """`lifecycle dagster` (dagster dev) loads the code location and shows raw table -> staging lineage."""
+    import socket
+    import time
+
+    import requests
+
+    from lifecycle.dbt import ensure_manifest
+
+    ensure_manifest()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home"), "LIFECYCLE_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    (tmp_path / "dagster_home").mkdir()
+    proc = subprocess.Popen([LIFECYCLE, "dagster", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    query = '{ assetNodes(assetKeys: [{path: ["staging", "stg_respondio__contacts"]}]) ' \
+            '{ dependencyKeys { path } } }'
+    deps = None
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not deps:
+            time.sleep(3)
+            try:
+                body = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10).json()
+                nodes = body["data"]["assetNodes"]
+                deps = [d["path"] for d in nodes[0]["dependencyKeys"]] if nodes else None
+            except (requests.RequestException, KeyError, TypeError, ValueError):
+                continue
+    finally:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert deps == [["raw_respondio", "contacts"]]
