@@ -64,18 +64,10 @@ inbound as (
 
 message_signals as (
     select
-        case when contact_inbound_number = 1 then 'first_inbound_message' else 'inbound_message' end
-            as signal_type,
-        cast(message_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        sent_at as signal_at,
-        source_system,
-        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
-        channel,
-        cast(null as {{ dbt.type_string() }}) as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(null as {{ lifecycle_double() }}) as signal_value,
-        cast(sender_type as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case when contact_inbound_number = 1 then 'first_inbound_message' else 'inbound_message' end",
+            record_id='message_id', at='sent_at', conversation_id='conversation_id', channel='channel',
+            changed_by='sender_type') }}
     from inbound
     where contact_inbound_number = 1
        or conversation_inbound_number = 1
@@ -84,17 +76,9 @@ message_signals as (
 
 tag_signals as (
     select
-        case when action = 'removed' then 'tag_removed' else 'tag_added' end as signal_type,
-        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        event_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        lower(trim(tag)) as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(null as {{ lifecycle_double() }}) as signal_value,
-        changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case when action = 'removed' then 'tag_removed' else 'tag_added' end",
+            record_id='event_id', at='event_at', label='lower(trim(tag))', changed_by='changed_by_type') }}
     from tag_events
     where tag is not null
 
@@ -102,17 +86,8 @@ tag_signals as (
 
     -- qualification through a tag (by an agent or an AI agent): the tags listed in `qualified_tags`
     select
-        'qualified' as signal_type,
-        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        event_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        lower(trim(tag)) as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(null as {{ lifecycle_double() }}) as signal_value,
-        changed_by_type
+        {{ lifecycle_signal(signal_type="'qualified'", record_id='event_id', at='event_at',
+                            label='lower(trim(tag))', changed_by='changed_by_type') }}
     from tag_events
     where action = 'added'
       and {{ dbt.position("'|' || lower(trim(tag)) || '|'", lifecycle_label_list(config.qualified_tags)) }} > 0
@@ -120,37 +95,22 @@ tag_signals as (
 
 stage_signals as (
     select
-        case
-            when stage_label is null or trim(stage_label) = '' then 'stage_cleared'
-            when changed_by_type = 'crm' then 'crm_stage_changed'
-            else 'stage_set'
-        end as signal_type,
-        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        changed_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        lower(trim(stage_label)) as signal_label,
-        reason as signal_reason,
-        cast(null as {{ lifecycle_double() }}) as signal_value,
-        changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case
+                when stage_label is null or trim(stage_label) = '' then 'stage_cleared'
+                when changed_by_type = 'crm' then 'crm_stage_changed'
+                else 'stage_set'
+            end",
+            record_id='event_id', at='changed_at', label='lower(trim(stage_label))', reason='reason',
+            changed_by='changed_by_type') }}
     from stage_events
 ),
 
 commerce_signals as (
     select
-        case when event_name = 'purchase' then 'checkout_completed' else event_name end as signal_type,
-        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        occurred_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        event_name as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(value as {{ lifecycle_double() }}) as signal_value,
-        cast(null as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case when event_name = 'purchase' then 'checkout_completed' else event_name end",
+            record_id='event_id', at='occurred_at', label='event_name', value='value') }}
     from commerce_events
     where event_name in (
         'qualified', 'quote_sent', 'add_to_cart', 'checkout_started', 'checkout_completed',
@@ -169,50 +129,23 @@ purchases as (
 
 order_signals as (
     select
-        'purchase' as signal_type,
-        cast(order_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        ordered_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        status as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(revenue as {{ lifecycle_double() }}) as signal_value,
-        cast(null as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(signal_type="'purchase'", record_id='order_id', at='ordered_at', label='status',
+                            value='revenue') }}
     from purchases
 
     union all
 
     select
-        'repeat_purchase' as signal_type,
-        cast(order_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        ordered_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        status as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(revenue as {{ lifecycle_double() }}) as signal_value,
-        cast(null as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(signal_type="'repeat_purchase'", record_id='order_id', at='ordered_at', label='status',
+                            value='revenue') }}
     from purchases
     where purchase_number >= 2
 
     union all
 
     select
-        'payment_pending' as signal_type,
-        cast(order_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        ordered_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        status as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(revenue as {{ lifecycle_double() }}) as signal_value,
-        cast(null as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(signal_type="'payment_pending'", record_id='order_id', at='ordered_at', label='status',
+                            value='revenue') }}
     from orders
     where not coalesce(is_cancelled, false)
       and status = 'pending'
@@ -220,34 +153,20 @@ order_signals as (
 
 deal_signals as (
     select
-        'deal_created' as signal_type,
-        cast(deal_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        created_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        lower(stage) as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(amount as {{ lifecycle_double() }}) as signal_value,
-        'crm' as changed_by_type
+        {{ lifecycle_signal(signal_type="'deal_created'", record_id='deal_id', at='created_at', label='lower(stage)',
+                            value='amount', changed_by="'crm'") }}
     from deals
     where created_at is not null
 
     union all
 
     select
-        case when is_won then 'deal_won' else 'deal_lost' end as signal_type,
-        cast(deal_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        closed_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        case when is_won then lower(stage) else lower(trim(lost_reason)) end as signal_label,
-        case when is_won then null else lost_reason end as signal_reason,
-        cast(amount as {{ lifecycle_double() }}) as signal_value,
-        'crm' as changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case when is_won then 'deal_won' else 'deal_lost' end",
+            record_id='deal_id', at='closed_at',
+            label='case when is_won then lower(stage) else lower(trim(lost_reason)) end',
+            reason='case when is_won then null else lost_reason end',
+            value='amount', changed_by="'crm'") }}
     from deals
     where is_closed
       and closed_at is not null
@@ -255,34 +174,19 @@ deal_signals as (
 
 survey_signals as (
     select
-        case when survey_type = 'csat' then 'csat_answered' else 'nps_answered' end as signal_type,
-        cast(response_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        answered_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        survey_type as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(score as {{ lifecycle_double() }}) as signal_value,
-        cast(null as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case when survey_type = 'csat' then 'csat_answered' else 'nps_answered' end",
+            record_id='response_id', at='answered_at', label='survey_type', value='score') }}
     from surveys
     where survey_type in ('nps', 'csat')
 ),
 
 consent_signals as (
     select
-        case when status = 'opted_out' then 'consent_opted_out' else 'consent_opted_in' end as signal_type,
-        cast(event_id as {{ dbt.type_string() }}) as source_record_id,
-        contact_id,
-        changed_at as signal_at,
-        source_system,
-        cast(null as {{ dbt.type_string() }}) as conversation_id,
-        channel,
-        lower(channel) as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast(null as {{ lifecycle_double() }}) as signal_value,
-        cast(source as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(
+            signal_type="case when status = 'opted_out' then 'consent_opted_out' else 'consent_opted_in' end",
+            record_id='event_id', at='changed_at', channel='channel', label='lower(channel)',
+            changed_by='source') }}
     from consents
     where status in ('opted_in', 'opted_out')
 ),
@@ -312,17 +216,11 @@ as_of as (
 
 inactivity_signals as (
     select
-        'inactivity' as signal_type,
-        cast(inbound.message_id as {{ dbt.type_string() }}) as source_record_id,
-        inbound.contact_id,
-        {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} as signal_at,
-        inbound.source_system,
-        cast(inbound.conversation_id as {{ dbt.type_string() }}) as conversation_id,
-        inbound.channel,
-        cast(null as {{ dbt.type_string() }}) as signal_label,
-        cast(null as {{ dbt.type_string() }}) as signal_reason,
-        cast({{ n_days }} as {{ lifecycle_double() }}) as signal_value,
-        cast(null as {{ dbt.type_string() }}) as changed_by_type
+        {{ lifecycle_signal(
+            signal_type="'inactivity'", record_id='inbound.message_id',
+            at=dbt.dateadd('day', n_days, 'inbound.sent_at'), conversation_id='inbound.conversation_id',
+            channel='inbound.channel', value=n_days ~ '', source_system='inbound.source_system',
+            contact_id='inbound.contact_id') }}
     from inbound
     cross join as_of
     where {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} < inbound.next_inbound_at
