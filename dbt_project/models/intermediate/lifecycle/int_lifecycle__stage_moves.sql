@@ -97,46 +97,35 @@ pass_1 as (
     {{ lifecycle_machine_pass('base', 'applies_base', '_1') }}
 ),
 
-round_2 as (
+{#- Each round re-decides the lost rules that depend on the stage a contact is in (`while_in`) from the
+    previous pass, then runs the machine again. var lifecycle_refinement_rounds (default 2) sets how many
+    rounds run; the last pass is pass_final. -#}
+{%- set rounds = var('lifecycle_refinement_rounds', 2) | int %}
+{%- for i in range(2, rounds + 2) %}
+{%- set prev = '1' if i == 2 else (i - 1) | string %}
+{%- set this = 'final' if loop.last else i | string %}
+round_{{ this }} as (
     select
         base.*,
         base.applies_base or (
             base.is_lost_stage and base.while_max_order is not null
-            and coalesce(pass_1_checked.condition_holds_1, false)
-        ) as applies_2
+            and coalesce(pass_{{ prev }}_checked.condition_holds_{{ prev }}, false)
+        ) as applies_{{ this }}
     from base
     inner join (
-        select contact_id, move_seq, {{ lifecycle_condition_holds('pass_1', '_1') }} as condition_holds_1
-        from pass_1
-    ) as pass_1_checked
-        on base.contact_id = pass_1_checked.contact_id
-       and base.move_seq = pass_1_checked.move_seq
+        select contact_id, move_seq, {{ lifecycle_condition_holds('pass_' ~ prev, '_' ~ prev) }}
+            as condition_holds_{{ prev }}
+        from pass_{{ prev }}
+    ) as pass_{{ prev }}_checked
+        on base.contact_id = pass_{{ prev }}_checked.contact_id
+       and base.move_seq = pass_{{ prev }}_checked.move_seq
 ),
 
-pass_2 as (
-    {{ lifecycle_machine_pass('round_2', 'applies_2', '_2') }}
+pass_{{ this }} as (
+    {{ lifecycle_machine_pass('round_' ~ this, 'applies_' ~ this, '_' ~ this) }}
 ),
 
-round_final as (
-    select
-        base.*,
-        base.applies_base or (
-            base.is_lost_stage and base.while_max_order is not null
-            and coalesce(pass_2_checked.condition_holds_2, false)
-        ) as applies_final
-    from base
-    inner join (
-        select contact_id, move_seq, {{ lifecycle_condition_holds('pass_2', '_2') }} as condition_holds_2
-        from pass_2
-    ) as pass_2_checked
-        on base.contact_id = pass_2_checked.contact_id
-       and base.move_seq = pass_2_checked.move_seq
-),
-
-pass_final as (
-    {{ lifecycle_machine_pass('round_final', 'applies_final', '_final') }}
-),
-
+{% endfor %}
 applied as (
     select
         pass_final.*,
