@@ -36,14 +36,18 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser and not postgres"
 
+## Python lint and the layers' import direction (SQL lint: sqlfluff, see .sqlfluff).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 docs: $(STAMP)
-	$(BIN)/python -m lifecycle.raw_schema > docs/raw_tables.md
+	$(BIN)/python -m ingestion.raw_tables > docs/raw_tables.md
+	$(BIN)/python -m ingestion.raw_tables sources
+	$(BIN)/python -m ingestion.file_drop.schemas > docs/sources/files.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf target logs warehouse .dagster_home
+	rm -rf dbt_project/target dbt_project/logs logs warehouse .dagster_home

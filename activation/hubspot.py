@@ -1,6 +1,6 @@
 """HubSpot CRM v3 contact upserts.
 
-Contract (PRODUCT.md): POST /crm/v3/objects/contacts/batch/upsert with
+Contract (HubSpot CRM v3 batch upsert): POST /crm/v3/objects/contacts/batch/upsert with
 ``{"inputs": [{"id", "idProperty", "properties"}]}``, at most 100 records a call. Contacts are upserted
 by ``email`` (HubSpot's unique contact property), so a row without a usable email is skipped with
 that reason. ``lifecyclestage`` only moves forward in HubSpot; this sync only ever sets the stage a

@@ -7,7 +7,7 @@ batch requests and either
 
 - **dry run**: writes the exact requests to an outbox file (JSON lines, one request a line) and sends
   nothing; sync state is not advanced, because nothing reached the destination; or
-- **live**: sends them through the destination client (a later issue adds live destinations).
+- **live**: sends them through the destination client (not available yet: refused with a clear error).
 
 Every row is accounted for in ``ops.sync_records`` (would_send / sent / unchanged / skipped / failed,
 with the reason) and every run is one row of ``ops.sync_runs``. Nothing personal is logged: log lines
@@ -19,41 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lifecycle import warehouse
+import warehouse_io
 
 log = logging.getLogger(__name__)
-
-OUTBOX_ENV = "LIFECYCLE_OUTBOX_DIR"
-
-SYNC_TABLES = {
-    "ops.sync_state": """
-        create table if not exists ops.sync_state (
-          sync_name varchar not null,
-          record_key varchar not null,
-          payload_hash varchar not null,
-          synced_at timestamp not null,
-          sync_run_id varchar not null,
-          primary key (sync_name, record_key)
-        )""",
-    "ops.sync_records": """
-        create table if not exists ops.sync_records (
-          sync_run_id varchar not null,
-          sync_name varchar not null,
-          record_key varchar not null,
-          status varchar not null,
-          reason varchar,
-          payload_hash varchar,
-          recorded_at timestamp not null
-        )""",
-}
-
 
 @dataclass(frozen=True)
 class Record:
@@ -108,14 +82,12 @@ def payload_hash(payload: dict[str, Any]) -> str:
 
 
 def outbox_dir(warehouse_file: Path) -> Path:
-    override = os.environ.get(OUTBOX_ENV)
-    return Path(override) if override else warehouse_file.parent / "outbox"
+    """Default outbox: ``outbox/`` beside the warehouse file."""
+    return warehouse_file.parent / "outbox"
 
 
 def _ensure_tables(con) -> None:
-    warehouse.ensure_ops_tables(con)
-    for ddl in SYNC_TABLES.values():
-        con.execute(ddl)
+    warehouse_io.ensure_ops_tables(con)
 
 
 def _read_segment(con, sync: SyncDefinition) -> list[dict[str, Any]]:
@@ -139,15 +111,16 @@ def _write_outbox(path: Path, requests: Iterable[Request]) -> None:
     tmp.replace(path)  # a reader never sees a half-written outbox
 
 
-def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_run: bool = True) -> SyncResult:
+def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_run: bool = True,
+             outbox: Path | None = None) -> SyncResult:
     """Run one sync; dry run writes the outbox and the run log, live sending comes with the destinations."""
     if not dry_run:
         raise NotImplementedError(f"sync {sync.name}: live sending to {sync.destination} is not available yet; "
                                   "run it as a dry run")
-    wh = Path(warehouse_file) if warehouse_file else warehouse.warehouse_path()
+    wh = Path(warehouse_file) if warehouse_file else warehouse_io.warehouse_path()
     result = SyncResult(sync_run_id=str(uuid.uuid4()), sync_name=sync.name, mode="dry_run" if dry_run else "live")
-    started = warehouse.utcnow()
-    with warehouse.connect(wh) as con:
+    started = warehouse_io.utcnow()
+    with warehouse_io.connect(wh) as con:
         _ensure_tables(con)
         con.execute(
             "insert into ops.sync_runs (sync_run_id, sync_name, destination, mode, started_at, status) "
@@ -155,7 +128,7 @@ def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_ru
             [result.sync_run_id, sync.name, sync.destination, result.mode, started],
         )
     try:
-        with warehouse.connect(wh) as con:
+        with warehouse_io.connect(wh) as con:
             rows = _read_segment(con, sync)
             state = dict(con.execute(
                 "select record_key, payload_hash from ops.sync_state where sync_name = ?", [sync.name]
@@ -181,10 +154,10 @@ def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_ru
         requests = sync.build_requests(to_send)
         result.requests = len(requests)
         result.rows_sent = len(to_send)
-        result.outbox_path = outbox_dir(wh) / sync.name / f"{started:%Y%m%dT%H%M%S}_{result.sync_run_id}.jsonl"
+        result.outbox_path = (outbox or outbox_dir(wh)) / sync.name / f"{started:%Y%m%dT%H%M%S}_{result.sync_run_id}.jsonl"
         _write_outbox(result.outbox_path, requests)
-        with warehouse.connect(wh) as con:
-            now = warehouse.utcnow()
+        with warehouse_io.connect(wh) as con:
+            now = warehouse_io.utcnow()
             con.execute("begin")
             con.executemany(
                 "insert into ops.sync_records values (?, ?, ?, ?, ?, ?, ?)",
@@ -200,10 +173,10 @@ def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_ru
             )
             con.execute("commit")
     except Exception as exc:
-        with warehouse.connect(wh) as con:
+        with warehouse_io.connect(wh) as con:
             con.execute(
                 "update ops.sync_runs set finished_at = ?, status = 'failed', error = ? where sync_run_id = ?",
-                [warehouse.utcnow(), f"{type(exc).__name__}: {exc}"[:2000], result.sync_run_id],
+                [warehouse_io.utcnow(), f"{type(exc).__name__}: {exc}"[:2000], result.sync_run_id],
             )
         raise
     log.info(result.summary())

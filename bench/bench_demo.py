@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lifecycle.demo import DemoConfig, generate  # noqa: E402
+from ingestion.demo import DemoConfig, generate  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,14 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         rows = sum(len(df) for df in frames.values())
         line = f"{n:>10,} {rows:>12,} {gen:>8.2f} {cpu:>8.2f} {rows / gen:>12,.0f}"
         if args.write:
-            from lifecycle import warehouse
+            import warehouse_io
+            from ingestion import raw_tables
 
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                with warehouse.connect(Path(tmp) / "bench.duckdb") as con:
-                    warehouse.ensure_raw_tables(con)
+                with warehouse_io.connect(Path(tmp) / "bench.duckdb") as con:
+                    raw_tables.ensure_raw_tables(con)
                     for name, df in frames.items():
-                        warehouse.replace_rows(con, name, df)
+                        warehouse_io.replace_rows(con, raw_tables.table(name), df)
                 wr = time.perf_counter() - t0
             line += f" {wr:>8.2f} {rows / wr:>12,.0f}"
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024

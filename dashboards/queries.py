@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.warehouse_access import MARTS_SCHEMA, MartMissing, ReadOnlyWarehouse
-from lifecycle.warehouse import warehouse_path
+from warehouse_io import warehouse_path
 
 CACHE_TTL_SECONDS = 60
 STATUS_TTL_SECONDS = 5

@@ -36,14 +36,15 @@ def _shared_dir(tmp_path_factory) -> Path:
 
 def build_demo_warehouse(folder: Path, n_contacts: int = DEMO_CONTACTS, seed: int = DEMO_SEED,
                          end_date: dt.date = DEMO_END_DATE, vars: dict | None = None) -> Path:
-    from lifecycle import warehouse
-    from lifecycle.dbt import run_dbt
-    from lifecycle.demo import DemoConfig, write_demo
+    import warehouse_io
+    from ingestion import raw_tables
+    from ingestion.demo import DemoConfig, write_demo
+    from orchestration.dbt import run_dbt
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "demo.duckdb"
-    with warehouse.connect(path) as con:
-        warehouse.ensure_raw_tables(con)
+    with warehouse_io.connect(path) as con:
+        raw_tables.ensure_raw_tables(con)
         write_demo(con, DemoConfig(n_contacts=n_contacts, seed=seed, end_date=end_date))
     run_dbt(["build"], warehouse=path, target_path=folder / "target", vars=vars)
     return path

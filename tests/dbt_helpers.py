@@ -10,15 +10,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from lifecycle import warehouse
+import warehouse_io
+from ingestion import raw_tables
 
 
 def write_raw(path: Path, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """Create every raw table, then merge the given rows ({'raw_x.table': [row, ...]})."""
-    with warehouse.connect(path) as con:
-        warehouse.ensure_raw_tables(con)
+    with warehouse_io.connect(path) as con:
+        raw_tables.ensure_raw_tables(con)
         for name, rows in tables.items():
-            warehouse.merge_rows(con, name, pd.DataFrame(list(rows)))
+            warehouse_io.merge_rows(con, raw_tables.table(name), pd.DataFrame(list(rows)))
 
 
 def query(path: Path, sql: str) -> list[tuple]:

@@ -6,16 +6,16 @@ import json
 
 import pytest
 
+import warehouse_io
 from activation import SYNCS, run_sync
 from activation.hubspot import BATCH_SIZE, UPSERT_PATH, contact_record
 from activation.sync import payload_hash
-from lifecycle import warehouse
 
 SYNC = SYNCS["hubspot_hot_leads"]
 
 
 def _segment(path, rows):
-    with warehouse.connect(path) as con:
+    with warehouse_io.connect(path) as con:
         con.execute("create schema if not exists marts")
         con.execute("""create or replace table marts.seg_hot_leads (
             contact_id varchar, email varchar, phone varchar, first_name varchar, last_name varchar,
@@ -51,7 +51,7 @@ def test_dry_run_writes_exact_batched_payloads_and_accounts_for_every_row(tmp_pa
                                     "lifecyclestage": "salesqualifiedlead"}}
     assert result.skip_reasons == {"no email: HubSpot upserts contacts by email": 3,
                                    "email is not a valid address": 2}
-    with warehouse.connect(wh, read_only=True) as con:
+    with warehouse_io.connect(wh, read_only=True) as con:
         run = con.execute("select status, mode, rows_total, rows_sent, rows_skipped, requests, outbox_path "
                           "from ops.sync_runs").fetchall()
         statuses = dict(con.execute("select status, count(*) from ops.sync_records group by 1").fetchall())
@@ -67,7 +67,7 @@ def test_rows_unchanged_since_last_successful_sync_are_not_sent(tmp_path):
     _segment(wh, rows)
     synced = contact_record(dict(zip(["contact_id", "email", "phone", "first_name", "last_name", "current_stage"],
                                      rows[0], strict=True)))
-    with warehouse.connect(wh) as con:
+    with warehouse_io.connect(wh) as con:
         from activation.sync import _ensure_tables
 
         _ensure_tables(con)
@@ -88,7 +88,7 @@ def test_each_run_is_logged_and_a_missing_segment_fails_loudly(tmp_path):
     _segment(wh, _rows(2))
     run_sync(SYNC, warehouse_file=wh, dry_run=True)
     run_sync(SYNC, warehouse_file=wh, dry_run=True)
-    with warehouse.connect(wh, read_only=True) as con:
+    with warehouse_io.connect(wh, read_only=True) as con:
         runs = con.execute("select status, error is not null from ops.sync_runs order by started_at").fetchall()
     assert runs == [("failed", True), ("success", False), ("success", False)]
 

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from dbt_helpers import contact_ids, md5, query, write_raw
 
-from lifecycle.dbt import run_dbt
+from orchestration.dbt import run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_identity")]
 
@@ -217,12 +217,13 @@ def test_first_response_report(built):
 
 def test_models_build_on_demo_data(built, tmp_path):
     """The same models on the demo generator's output (small), reusing the module's dbt target (partial parse)."""
-    demo = pytest.importorskip("lifecycle.demo")
-    from lifecycle import warehouse
+    demo = pytest.importorskip("ingestion.demo")
+    import warehouse_io
+    from ingestion import raw_tables
 
     wh = tmp_path / "demo.duckdb"
-    with warehouse.connect(wh) as con:
-        warehouse.ensure_raw_tables(con)
+    with warehouse_io.connect(wh) as con:
+        raw_tables.ensure_raw_tables(con)
         demo.write_demo(con, demo.DemoConfig(n_contacts=150, seed=3, end_date=dt.date(2026, 6, 30)))
     run_dbt(["build", "--select", SELECT, "--indirect-selection", "buildable"], warehouse=wh,
             target_path=built["folder"] / "target")

@@ -1,4 +1,4 @@
-"""The dbt sources and staging layer stay in step with the raw-table registry (lifecycle/raw_schema.py)."""
+"""The dbt sources and staging layer stay in step with the raw-table registry (ingestion/raw_tables.py)."""
 
 from __future__ import annotations
 
@@ -7,35 +7,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lifecycle import raw_schema
-from lifecycle.dbt import run_dbt
-from lifecycle.warehouse import PROJECT_ROOT
+from ingestion import raw_tables
+from orchestration.dbt import PROJECT_ROOT, run_dbt
 
 STAGING = PROJECT_ROOT / "dbt_project" / "models" / "staging"
-SHORT = {"raw_respondio": "respondio", "raw_meta_ads": "meta_ads", "raw_tiktok_ads": "tiktok_ads",
-         "raw_hubspot": "hubspot", "raw_salesforce": "salesforce", "raw_shop": "shop", "raw_files": "files"}
+SHORT = raw_tables.STAGING_FOLDERS
 
 
-def _sources() -> dict[str, dict]:
-    out = {}
-    for path in STAGING.glob("*/_*__sources.yml"):
-        for source in yaml.safe_load(path.read_text())["sources"]:
-            out[source["name"]] = source
-    return out
-
-
-def test_every_raw_schema_is_a_source_with_every_table_and_column():
-    sources = _sources()
-    assert set(sources) == set(raw_schema.SCHEMAS)
-    for t in raw_schema.RAW_TABLES:
-        tables = {x["name"]: x for x in sources[t.schema]["tables"]}
-        assert t.name in tables, f"{t.qualified_name} missing from the sources"
-        columns = {c["name"]: c for c in tables[t.name]["columns"]}
-        assert set(columns) == {*t.column_names, "_loaded_at"}, t.qualified_name
-        for c in t.columns:
-            assert columns[c.name]["description"] == c.description
-            sensitive = columns[c.name].get("config", {}).get("meta", {}).get("sensitive", False)
-            assert sensitive == (c.name in t.sensitive), f"{t.qualified_name}.{c.name} sensitive flag"
+def test_the_dbt_sources_are_generated_from_the_raw_table_registry_and_current():
+    """Every raw column is described once (ingestion/raw_tables.py); the sources files are generated."""
+    for schema in raw_tables.SCHEMAS:
+        path = raw_tables.sources_yml_path(PROJECT_ROOT / "dbt_project", schema)
+        assert path.read_text() == raw_tables.render_sources_yml(schema), (
+            f"{path} is stale: run `make docs` (python -m ingestion.raw_tables sources)")
+    generated = {raw_tables.sources_yml_path(PROJECT_ROOT / "dbt_project", s) for s in raw_tables.SCHEMAS}
+    assert set(STAGING.glob("*/_*__sources.yml")) == generated  # no hand-written sources file beside them
+    source = yaml.safe_load(raw_tables.render_sources_yml("raw_hubspot"))["sources"][0]
+    contacts = next(t for t in source["tables"] if t["name"] == "contacts")
+    email = next(c for c in contacts["columns"] if c["name"] == "email")
+    assert email["config"]["meta"]["sensitive"] is True and email["data_type"] == "varchar"
 
 
 def test_every_raw_table_has_one_staging_model_with_docs_and_grain_tests():
@@ -45,7 +35,7 @@ def test_every_raw_table_has_one_staging_model_with_docs_and_grain_tests():
             documented[model["name"]] = model
     sql_models = {p.stem for p in STAGING.glob("*/stg_*.sql")}
     expected = set()
-    for t in raw_schema.RAW_TABLES:
+    for t in raw_tables.RAW_TABLES:
         sql = [m for m in sql_models if m.startswith(f"stg_{SHORT[t.schema]}__")]
         sources = [m for m in sql if f"source('{t.schema}', '{t.name}')" in
                    (STAGING / SHORT[t.schema] / f"{m}.sql").read_text()]

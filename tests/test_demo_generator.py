@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle import raw_schema
-from lifecycle.demo import DemoConfig, generate, write_demo
+from ingestion import raw_tables
+from ingestion.demo import DemoConfig, generate, write_demo
 
 END = dt.date(2025, 6, 1)
 CONFIG = DemoConfig(n_contacts=1500, seed=11, end_date=END)
@@ -28,8 +28,8 @@ def big() -> dict[str, pd.DataFrame]:
     return generate(DemoConfig(n_contacts=6000, seed=5, end_date=END))
 
 
-def _demo_tables() -> list[raw_schema.RawTable]:
-    return [t for t in raw_schema.RAW_TABLES if t.schema in raw_schema.DEMO_SCHEMAS]
+def _demo_tables() -> list[raw_tables.RawTable]:
+    return [t for t in raw_tables.RAW_TABLES if t.schema in raw_tables.DEMO_SCHEMAS]
 
 
 def test_every_demo_table_with_exactly_the_registry_columns_and_types(frames):
@@ -40,11 +40,11 @@ def test_every_demo_table_with_exactly_the_registry_columns_and_types(frames):
         assert len(df) > 0, t.qualified_name
         for c in t.columns:
             s = df[c.name]
-            if c.type == raw_schema.TS:
+            if c.type == raw_tables.TS:
                 assert str(s.dtype) == "datetime64[ns]", (t.qualified_name, c.name)  # naive UTC
             elif c.type in ("bigint", "integer"):
                 assert pd.api.types.is_integer_dtype(s.dtype), (t.qualified_name, c.name, s.dtype)
-            elif c.type == raw_schema.MONEY:
+            elif c.type == raw_tables.MONEY:
                 v = s.dropna().to_numpy()
                 assert np.allclose(v * 100, np.round(v * 100)), (t.qualified_name, c.name)
             elif c.type == "boolean":
@@ -125,7 +125,7 @@ def test_all_times_inside_the_window_and_consistent(frames):
     end = pd.Timestamp(END)
     for t in _demo_tables():
         for c in t.columns:
-            if c.type == raw_schema.TS:
+            if c.type == raw_tables.TS:
                 df = frames[t.qualified_name]
                 if (t.qualified_name, c.name) == ("raw_hubspot.deals", "closedate"):
                     df = df[df["hs_is_closed"]]  # open deals carry the expected close date, possibly ahead

@@ -50,23 +50,35 @@ def test_lifecycle_run_on_a_file_drop_folder_fills_the_marts(tmp_path):
 
 
 def test_file_drop_sensor_requests_a_run_only_for_new_files(tmp_path, monkeypatch):
-    from lifecycle.connectors.files import load_folder
+    from ingestion.file_drop.loader import load_folder
     from orchestration.jobs import file_drop_sensor
+    from orchestration.resources import FileDropResource, WarehouseResource
 
     drop = tmp_path / "drop"
     drop.mkdir()
     shutil.copy(EXAMPLE / "contacts.csv", drop / "contacts.csv")
     wh = tmp_path / "w.duckdb"
-    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(wh))
-    monkeypatch.setenv("LIFECYCLE_FILES_DIR", str(drop))
     sensor = file_drop_sensor()
 
-    first = sensor(dg.build_sensor_context())
+    def tick():
+        resources = {"warehouse": WarehouseResource(path=str(wh)), "file_drop": FileDropResource(folder=str(drop))}
+        return sensor(dg.build_sensor_context(resources=resources))
+
+    first = tick()
     assert isinstance(first, dg.RunRequest)
+    # the run it requests loads that folder in files mode, whatever the deployment's default mode
+    assert first.run_config["resources"]["sources"]["config"]["mode"] == "files"
+    assert first.run_config["resources"]["file_drop"]["config"]["folder"] == str(drop)
 
     load_folder(drop, wh)
-    assert isinstance(sensor(dg.build_sensor_context()), dg.SkipReason)
+    assert isinstance(tick(), dg.SkipReason)
 
     shutil.copy(EXAMPLE / "surveys.csv", drop / "surveys.csv")
-    again = sensor(dg.build_sensor_context())
+    again = tick()
     assert isinstance(again, dg.RunRequest) and again.run_key != first.run_key
+
+    # no folder configured anywhere: the sensor says so instead of watching a default folder
+    monkeypatch.delenv("LIFECYCLE_FILES_DIR", raising=False)
+    unset = sensor(dg.build_sensor_context(resources={"warehouse": WarehouseResource(path=str(wh)),
+                                                      "file_drop": FileDropResource()}))
+    assert isinstance(unset, dg.SkipReason) and "LIFECYCLE_FILES_DIR" in unset.skip_message

@@ -11,7 +11,7 @@ import concurrent.futures
 import pytest
 import yaml
 
-from lifecycle.dbt import PROJECT_ROOT, run_dbt
+from orchestration.dbt import PROJECT_ROOT, run_dbt
 
 PRESETS = PROJECT_ROOT / "dbt_project" / "lifecycle_stages"
 
@@ -33,11 +33,12 @@ def test_presets_are_plain_yaml_with_the_documented_stages():
 @pytest.mark.slow
 def test_engine_unit_tests_pass(tmp_path):
     """Every YAML unit test of the engine (skips, ties, both modes, lost and re-entry, presets...)."""
-    from lifecycle import warehouse as wh
+    import warehouse_io as wh
+    from ingestion import raw_tables
 
     warehouse = tmp_path / "unit.duckdb"
     with wh.connect(warehouse) as con:
-        wh.ensure_raw_tables(con)
+        raw_tables.ensure_raw_tables(con)
     proc = run_dbt(["build", "--select", "+int_lifecycle__stage_moves", "--exclude", "test_type:data", "--empty"],
                    warehouse=warehouse,
                    target_path=tmp_path / "target", check=False)
@@ -112,9 +113,9 @@ def _cold_rates(con) -> dict[str, tuple[int, float]]:
 def test_demo_cold_lead_rate_rises_with_first_response_time(demo_warehouse):
     """The demo generator plants: slower first replies -> more leads never write again. The lost-stage
     report must recover it: the Cold Lead rate rises from fast to medium to slow first replies."""
-    from lifecycle import warehouse
+    import warehouse_io
 
-    with warehouse.connect(demo_warehouse, read_only=True) as con:
+    with warehouse_io.connect(demo_warehouse, read_only=True) as con:
         rates = _cold_rates(con)
         stage_names = {r[0] for r in con.execute("select stage_name from intermediate.int_lifecycle__stages").fetchall()}
     assert {"New Lead", "Hot Lead", "Payment", "Customer", "Cold Lead"} <= stage_names
@@ -131,7 +132,7 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
     every mart with no SQL edit."""
     import shutil
 
-    from lifecycle import warehouse
+    import warehouse_io
 
     def build(vars_: dict, name: str) -> dict[str, set[str]]:
         copy = tmp_path / f"{name}.duckdb"
@@ -141,7 +142,7 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
         run_dbt(["build", "--select", "int_lifecycle__stages+", "int_lifecycle__signals+", "--exclude", "test_type:unit"],
                 warehouse=copy,
                 target_path=tmp_path / f"target_{name}", vars=vars_)
-        with warehouse.connect(copy, read_only=True) as con:
+        with warehouse_io.connect(copy, read_only=True) as con:
             def stages(sql: str) -> set[str]:
                 return {r[0] for r in con.execute(sql).fetchall()}
             return {

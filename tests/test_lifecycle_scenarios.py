@@ -151,22 +151,23 @@ def build_raw_rows(scenario: dict) -> tuple[dict[str, list[dict]], dict[str, tup
 
 
 def load_scenario(path: Path, warehouse_file: Path) -> tuple[dict, dict[str, tuple[str, str]]]:
-    from lifecycle import warehouse
+    import warehouse_io
+    from ingestion import raw_tables
 
     scenario = yaml.safe_load(path.read_text())
     scenario["_file"] = path.name
     rows, keys = build_raw_rows(scenario)
-    with warehouse.connect(warehouse_file) as con:
-        warehouse.ensure_raw_tables(con)
+    with warehouse_io.connect(warehouse_file) as con:
+        raw_tables.ensure_raw_tables(con)
         for table, table_rows in rows.items():
-            warehouse.replace_rows(con, table, pd.DataFrame(table_rows))
+            warehouse_io.replace_rows(con, raw_tables.table(table), pd.DataFrame(table_rows))
     return scenario, keys
 
 
 @pytest.fixture(scope="module", params=SCENARIO_FILES, ids=lambda p: p.stem)
 def scenario_run(request, tmp_path_factory):
-    from lifecycle import warehouse
-    from lifecycle.dbt import run_dbt
+    import warehouse_io
+    from orchestration.dbt import run_dbt
 
     folder = tmp_path_factory.mktemp(request.param.stem)
     warehouse_file = folder / "scenario.duckdb"
@@ -174,7 +175,7 @@ def scenario_run(request, tmp_path_factory):
     run_dbt(["build", "--exclude", "test_type:unit"], warehouse=warehouse_file, target_path=folder / "target",
             vars={"lifecycle_as_of": scenario["as_of"],
                   "lifecycle_config": {"inactivity_days": scenario.get("inactivity_days", 14)}})
-    with warehouse.connect(warehouse_file, read_only=True) as con:
+    with warehouse_io.connect(warehouse_file, read_only=True) as con:
         contact_map = {
             (source, record_id): contact_id
             for source, record_id, contact_id in con.execute(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pg_server  # noqa: E402  (tests/ is on sys.path)
 import pytest
 
-from lifecycle import warehouse
-from lifecycle.dbt import run_dbt
-from lifecycle.portability import copy_raw_to_postgres
+import warehouse_io
+from ingestion.postgres_copy import copy_raw_to_postgres
+from orchestration.dbt import run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -38,11 +38,11 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
     assert copied["raw_respondio.contacts"] > 0
 
     run_dbt(["build"], target="postgres", target_path=tmp_path / "target",
-            extra_env=postgres.env("lifecycle"))
+            env=postgres.env("lifecycle"))
 
     pg = psycopg2.connect(postgres.dsn("lifecycle"))
     try:
-        with warehouse.connect(demo_warehouse, read_only=True) as duck, pg.cursor() as cur:
+        with warehouse_io.connect(demo_warehouse, read_only=True) as duck, pg.cursor() as cur:
             for table, sql in COMPARED.items():
                 expected = duck.execute(sql.format(t=table)).fetchone()
                 cur.execute(sql.format(t=table))

@@ -1,27 +1,25 @@
-"""Activation assets: each sync depends on the exact segment model it reads."""
-
-
-import os
+"""Activation assets: each sync depends on the exact segment model it reads; its destination is a resource."""
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from activation import SYNCS, run_sync
+from activation import SYNCS, SyncDefinition, run_sync
 from orchestration.assets.dbt import lifecycle_dbt_assets
+from orchestration.resources import destination_key
 
 
-class SyncConfig(dg.Config):
-    dry_run: bool = os.environ.get("LIFECYCLE_ACTIVATION_LIVE", "0") != "1"
-
-
-def _sync_asset(sync) -> dg.AssetsDefinition:
+def _sync_asset(sync: SyncDefinition) -> dg.AssetsDefinition:
     model_name = sync.model.split(".")[-1]
+    destination = destination_key(sync.destination)
 
     @dg.asset(name=sync.name, group_name="activation", kinds={"python"},
               deps=[get_asset_key_for_model([lifecycle_dbt_assets], model_name)],
-              description=sync.description)
-    def _run(context: dg.AssetExecutionContext, config: SyncConfig) -> dg.MaterializeResult:
-        result = run_sync(sync, dry_run=config.dry_run)
+              required_resource_keys={"warehouse", destination}, description=sync.description)
+    def _run(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        warehouse_file = context.resources.warehouse.file()
+        dest = getattr(context.resources, destination)
+        result = run_sync(sync, warehouse_file=warehouse_file, dry_run=not dest.is_live(),
+                          outbox=dest.outbox(warehouse_file))
         context.log.info(result.summary())
         return dg.MaterializeResult(metadata={
             "sync_run_id": result.sync_run_id,

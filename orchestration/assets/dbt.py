@@ -1,14 +1,16 @@
 """Every dbt model an asset and every dbt test an asset check, through dagster-dbt."""
 
-
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from lifecycle import warehouse
+import warehouse_io
+from ingestion import raw_tables
 from orchestration.project import dbt_project
+from orchestration.resources import WarehouseResource
 
 
 class LifecycleTranslator(DagsterDbtTranslator):
@@ -25,8 +27,10 @@ translator = LifecycleTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    path = warehouse.file()
     # Raw tables nobody loaded (a source switched off) exist empty, so staging always builds.
-    with warehouse.connect() as con:
-        warehouse.ensure_raw_tables(con)
-    yield from dbt.cli(["build"], context=context).stream()
+    with warehouse_io.connect(path) as con:
+        raw_tables.ensure_raw_tables(con)
+    # The profile reads the warehouse from this var (dbt_project/profiles.yml).
+    yield from dbt.cli(["build", "--vars", json.dumps({"warehouse_path": str(path)})], context=context).stream()

@@ -1,24 +1,41 @@
 """Ingestion assets: one multi-asset per source, each materialising that source's raw tables.
 
 Asset keys are ``[raw_schema, table]``, the keys dagster-dbt gives the dbt sources, so the lineage runs
-straight from a loader into staging. Which loaders exist depends on the source mode
-(:mod:`orchestration.settings`): the demo generator, the file drop, or the configured API connectors.
+straight from a loader into staging. The graph is the same in every deployment; the ``sources``
+resource decides what a source asset does when it runs:
+
+============  ===========================================  ======================
+mode          API sources (respondio, hubspot, ...)        file drop
+============  ===========================================  ======================
+``demo``      the demo generator writes their raw tables   off
+``files``     off                                          loads new files
+``api``       load from the API when credentials are set   off
+============  ===========================================  ======================
+
+A source that is off leaves its raw tables as they are and says so in the materialization's metadata.
+Salesforce has no demo data. The ad report sources are partitioned by day (backfills by range); their
+window is passed to the connector (or selects the demo's days).
 """
 
 
-import os
 from collections.abc import Iterable
 from datetime import timedelta
 
 import dagster as dg
 
-from lifecycle import raw_schema, warehouse
+import warehouse_io
+from ingestion import raw_tables
+from ingestion.runs import ConnectorSpec
+from ingestion.sources import SOURCES
+from orchestration.resources import DEMO_SOURCES
 
-DAILY = dg.DailyPartitionsDefinition(start_date=os.environ.get("LIFECYCLE_BACKFILL_START", "2024-01-01"),
-                                     end_offset=1)
+# A fixed first day: the partition set must not depend on the environment of the process that loads it.
+DAILY = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1)
+# Raw tables of a running business are refreshed at least daily: warn after a day, fail after 26 hours.
+FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=24))
 
 
-def _specs(tables: Iterable[raw_schema.RawTable], group: str) -> list[dg.AssetSpec]:
+def _specs(tables: Iterable[raw_tables.RawTable], group: str) -> list[dg.AssetSpec]:
     return [
         dg.AssetSpec(
             key=dg.AssetKey([t.schema, t.name]),
@@ -26,101 +43,76 @@ def _specs(tables: Iterable[raw_schema.RawTable], group: str) -> list[dg.AssetSp
             group_name=group,
             kinds={"duckdb"},
             metadata={"primary_key": ", ".join(t.primary_key)},
+            freshness_policy=FRESHNESS,
         )
         for t in tables
     ]
 
 
-class DemoSourceConfig(dg.Config):
-    n_contacts: int = int(os.environ.get("LIFECYCLE_DEMO_CONTACTS", "5000"))
-    seed: int = int(os.environ.get("LIFECYCLE_DEMO_SEED", "42"))
-    months: int = 6
+def _window(context: dg.AssetExecutionContext):
+    """The inclusive days of a partitioned run, or (None, None)."""
+    if not context.has_partition_key_range:
+        return None, None
+    window = context.partition_time_window  # end is exclusive; loaders take inclusive days
+    return window.start.date(), window.end.date() - timedelta(days=1)
 
 
-def demo_assets() -> list[dg.AssetsDefinition]:
-    tables = [t for s in raw_schema.DEMO_SCHEMAS for t in raw_schema.tables_in(s)]
-
-    @dg.multi_asset(name="demo_source", specs=_specs(tables, "ingest_demo"),
-                    description="Generate the demo business (deterministic with the seed) into the raw tables.")
-    def demo_source(context: dg.AssetExecutionContext, config: DemoSourceConfig):
-        from lifecycle.demo import DemoConfig, write_demo
-
-        with warehouse.connect() as con:
-            warehouse.ensure_raw_tables(con)
-            counts = write_demo(con, DemoConfig(n_contacts=config.n_contacts, seed=config.seed, months=config.months))
-        context.log.info(f"demo data: {sum(counts.values())} rows in {len(counts)} tables")
-        for name, rows in counts.items():
-            schema, table = name.split(".")
-            yield dg.MaterializeResult(asset_key=dg.AssetKey([schema, table]), metadata={"rows": rows})
-
-    return [demo_source]
-
-
-class FileDropConfig(dg.Config):
-    folder: str = ""
-
-
-def file_drop_assets() -> list[dg.AssetsDefinition]:
-    from orchestration.settings import files_dir
-
-    @dg.multi_asset(name="file_drop", specs=_specs(raw_schema.tables_in("raw_files"), "ingest_files"),
-                    description="Load new CSV, Parquet and JSONL files of the drop folder into raw_files.")
-    def file_drop(context: dg.AssetExecutionContext, config: FileDropConfig):
-        from lifecycle.connectors.files import load_folder
-
-        folder = config.folder or str(files_dir())
-        result = load_folder(folder, warehouse.warehouse_path(), log=context.log)
-        context.log.info(result.summary())
-        for t in raw_schema.tables_in("raw_files"):
-            yield dg.MaterializeResult(asset_key=dg.AssetKey([t.schema, t.name]),
-                                       metadata={"rows_loaded": result.rows.get(t.qualified_name, 0),
-                                                 "rows_quarantined_total": result.quarantined})
-
-    return [file_drop]
-
-
-def connector_assets(only_configured: bool = True) -> list[dg.AssetsDefinition]:
-    """One multi-asset per API connector (enabled when its credentials are set)."""
-    from lifecycle.connectors import CONNECTORS, UNAVAILABLE
-
-    if UNAVAILABLE:  # a connector that silently disappeared would be a source that silently stops loading
-        broken = "; ".join(f"{name}: {why}" for name, why in sorted(UNAVAILABLE.items()))
-        raise ImportError(f"connector modules could not be loaded ({broken})")
-    assets = []
-    for spec in CONNECTORS.values():
-        if spec.raw_schema == "raw_files":  # the file drop has a mode of its own
-            continue
-        if only_configured and not spec.is_configured():
-            continue
-        assets.append(_connector_asset(spec))
-    return assets
-
-
-def _connector_asset(spec) -> dg.AssetsDefinition:
-    tables = [raw_schema.table(t) for t in spec.tables]
+def source_asset(spec: ConnectorSpec) -> dg.AssetsDefinition:
+    tables = raw_tables.tables_in(spec.raw_schema)
     kwargs = {}
     if spec.time_sliced:
         kwargs = {"partitions_def": DAILY, "backfill_policy": dg.BackfillPolicy.single_run()}
+    is_file_drop = spec.raw_schema == "raw_files"
+    keys = {"warehouse", "sources", "file_drop"} if is_file_drop else {"warehouse", "sources", "demo", spec.name}
 
-    @dg.multi_asset(name=f"{spec.name}_source", specs=_specs(tables, f"ingest_{spec.name}"),
-                    description=f"Incremental load from the {spec.name} API.", **kwargs)
+    @dg.multi_asset(name=spec.name, specs=_specs(tables, f"ingest_{spec.name}"), required_resource_keys=keys,
+                    description=spec.description, **kwargs)
     def _load(context: dg.AssetExecutionContext):
-        start = end = None
-        if spec.time_sliced and context.has_partition_key_range:
-            window = context.partition_time_window  # end is exclusive; connectors take inclusive days
-            start, end = window.start.date(), window.end.date() - timedelta(days=1)
-        result = spec.run(warehouse.warehouse_path(), start=start, end=end, log=context.log)
-        context.log.info(result.summary())
+        resources = context.resources
+        mode = resources.sources.resolved()
+        warehouse_file = resources.warehouse.file()
+        start, end = _window(context)
+        rows: dict[str, int] = {}
+        meta: dict[str, object] = {"source_mode": mode}
+        if is_file_drop and mode == "files":
+            from ingestion.file_drop.loader import load_folder
+
+            result = load_folder(resources.file_drop.path(), warehouse_file, log=context.log)
+            context.log.info(result.summary())
+            rows, meta["rows_quarantined_total"] = result.rows, result.quarantined
+            meta["files_failed"] = len(result.failed)
+        elif not is_file_drop and mode == "demo" and spec.name in DEMO_SOURCES:
+            from ingestion.demo import write_demo_schema
+            from warehouse_io import connect
+
+            config = resources.demo.config()
+            days = (start, end) if start is not None else None
+            with connect(warehouse_file) as con:
+                raw_tables.ensure_raw_tables(con)
+                rows = write_demo_schema(con, config, spec.raw_schema, days=days)
+            meta["demo"] = f"{config.n_contacts} people, seed {config.seed}, ending {config.end_date}"
+        elif not is_file_drop and mode == "api":
+            client = getattr(resources, spec.name)
+            missing = client.missing()
+            if missing:
+                context.log.info(f"{spec.name}: off (set {', '.join(missing)} to load it)")
+                meta["source_mode"] = "off: no credentials"
+            else:
+                result = spec.run(warehouse_file, start=start, end=end, log=context.log, settings=client.settings())
+                context.log.info(result.summary())
+                rows = result.rows
+        else:
+            meta["source_mode"] = f"off in {mode} mode"
+            context.log.info(f"{spec.name}: off in {mode} mode; raw tables left as they are")
+        if meta["source_mode"] != mode:  # off: the tables still exist (empty when never loaded) for dbt
+            with warehouse_io.connect(warehouse_file) as con:
+                raw_tables.ensure_raw_tables(con, tables)
         for t in tables:
             yield dg.MaterializeResult(asset_key=dg.AssetKey([t.schema, t.name]),
-                                       metadata={"rows_loaded": result.rows.get(t.qualified_name, 0)})
+                                       metadata={"rows_loaded": rows.get(t.qualified_name, 0), **meta})
 
     return _load
 
 
-def ingestion_assets(mode: str) -> list[dg.AssetsDefinition]:
-    if mode == "demo":
-        return demo_assets()
-    if mode == "files":
-        return file_drop_assets()
-    return connector_assets()
+ingestion_assets: list[dg.AssetsDefinition] = [source_asset(spec) for spec in SOURCES.values()]
+PARTITIONED_SOURCES = [spec.name for spec in SOURCES.values() if spec.time_sliced]

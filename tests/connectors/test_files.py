@@ -17,9 +17,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from lifecycle.connectors import CONNECTORS
-from lifecycle.connectors.files import FileDropError, entity_of, list_new_files, load_folder
-from lifecycle.warehouse import PROJECT_ROOT
+from ingestion.file_drop.loader import FileDropError, entity_of, list_new_files, load_folder
+from ingestion.sources import SOURCES as CONNECTORS
+from orchestration.dbt import PROJECT_ROOT
 
 EXAMPLES = PROJECT_ROOT / "examples"
 
@@ -246,7 +246,7 @@ def test_runs_as_a_registered_connector(drop: Path, tmp_path: Path):
     assert "files" in CONNECTORS and CONNECTORS["files"].raw_schema == "raw_files"
     wh = tmp_path / "w.duckdb"
     env = {**os.environ, "LIFECYCLE_FILES_DIR": str(drop)}
-    proc = subprocess.run([sys.executable, "-m", "lifecycle.connectors", "files", "--warehouse", str(wh)],
+    proc = subprocess.run([sys.executable, "-m", "ingestion.connectors", "files", "--warehouse", str(wh)],
                           env=env, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "raw_files.contacts=20" in proc.stdout
@@ -254,11 +254,11 @@ def test_runs_as_a_registered_connector(drop: Path, tmp_path: Path):
 
 
 def test_published_schema_doc_is_current():
-    from lifecycle.connectors.file_schemas import render_markdown
+    from ingestion.file_drop.schemas import render_markdown
 
     doc = PROJECT_ROOT / "docs" / "sources" / "files.md"
     assert doc.read_text(encoding="utf-8") == render_markdown(), (
-        "docs/sources/files.md is stale: python -m lifecycle.connectors.file_schemas > docs/sources/files.md")
+        "docs/sources/files.md is stale: python -m ingestion.file_drop.schemas > docs/sources/files.md")
 
 
 def test_unreadable_files_fail_alone_naming_the_file(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""lifecycle.connectors.http against a real local server: Retry-After, 5xx, 4xx errors, no token leaks."""
+"""ingestion.connectors.http against a real local server: Retry-After, 5xx, 4xx errors, no token leaks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lifecycle.connectors.http import ApiClient, ApiError
+from ingestion.connectors.http import ApiClient, ApiError
 
 from .servers.common import ApiServer, Reply, bearer
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from lifecycle.connectors import hubspot
+from ingestion.connectors import hubspot
 
 from .servers.common import run_cli, run_cli_killed_midway
 from .servers.hubspot import TOKEN, HubSpotFake
@@ -72,7 +72,7 @@ def test_load_matches_server_despite_429_5xx_and_bad_record(fake, tmp_path):
     assert_matches_server(wh, fake)
     assert fake.server.hits(r".*", status=429) == 1 and fake.server.hits(r".*", status=500) == 1
     q = rows(wh, "select entity, record_ref, reason from ops.quarantine")
-    assert q == [("contacts", "contacts 599", "unparsable lastmodifieddate")]
+    assert q == [("contacts", "contacts 599", "lastmodifieddate is not a timestamp")]
     assert result.quarantined == 1 and result.rows["raw_hubspot.contacts"] == 14
     cur = {s: json.loads(v) for s, v in rows(wh, "select stream, cursor_value from ops.ingest_cursors")}
     assert cur["contacts"]["after"] is None and cur["deals"]["after"] is None

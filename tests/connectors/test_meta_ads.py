@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lifecycle.connectors import meta_ads
-from lifecycle.connectors.http import ApiError
+from ingestion.connectors import meta_ads
+from ingestion.connectors.http import ApiError
 
 from .servers.common import run_cli, run_cli_killed_midway
 from .servers.meta_ads import ACCOUNT, VERSION, MetaAdsFake, _cursor
@@ -101,9 +101,9 @@ def test_run_loads_exactly_the_server_records_through_faults(fake, env, tmp_path
     bad = fake.bad_insight
     assert date.fromisoformat(bad["date_start"]) >= since
     assert quarantined == [
-        ("meta_ads", "campaigns", f"act_{ACCOUNT}/campaigns id 23859999", "unparsable created_time"),
+        ("meta_ads", "campaigns", f"act_{ACCOUNT}/campaigns id 23859999", "created_time is not a timestamp"),
         ("meta_ads", "insights_daily", f"act_{ACCOUNT}/insights ad {bad['ad_id']} day {bad['date_start']}",
-         "spend is not a number"),
+         "spend is not a decimal number (use '.' and no thousands separator)"),
     ]
     assert result.quarantined == len(quarantined)
     # the faults really happened and were retried

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from lifecycle.connectors import respondio
+from ingestion.connectors import respondio
 
 from .servers.common import run_cli, run_cli_killed_midway
 from .servers.respondio import TOKEN, RespondIoFake
@@ -75,7 +75,7 @@ def test_load_matches_server_despite_429_5xx_and_bad_records(fake, tmp_path):
                     "where message_id = 100100") == [("ad", "ad-42", "clid-xyz")]
     # malformed contact and message quarantined with reasons, the rest loaded
     q = sorted(rows(wh, "select entity, record_ref, reason from ops.quarantine where source = 'respondio'"))
-    assert q == [("contacts", "id 1999", "unparsable created_at"),
+    assert q == [("contacts", "id 1999", "created_at is not a timestamp"),
                  ("messages", "contact 1002 message 100299", "traffic is not incoming/outgoing")]
     assert result.quarantined == 2
     assert result.rows["raw_respondio.contacts"] == 12

@@ -8,7 +8,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from lifecycle.connectors import salesforce
+from ingestion.connectors import salesforce
 
 from .servers.common import run_cli, run_cli_killed_midway
 from .servers.salesforce import TOKEN, VERSION, SalesforceFake
@@ -67,7 +67,7 @@ def test_load_matches_server_despite_429_5xx_bad_record_and_missing_field(fake, 
     assert fake.server.hits(r".*", status=429) == 1 and fake.server.hits(r".*", status=503) == 1
     assert fake.server.hits(r".*", status=400) == 1  # INVALID_FIELD once, then queried without Loss_Reason__c
     q = rows(wh, "select entity, record_ref, reason from ops.quarantine")
-    assert q == [("Lead", "Lead 00Q999999999999999", "unparsable CreatedDate")]
+    assert q == [("Lead", "Lead 00Q999999999999999", "CreatedDate is not a timestamp")]
     assert result.quarantined == 1
     # soft-deleted rows come back through queryAll
     assert rows(wh, "select id from raw_salesforce.contacts where is_deleted") == [("003000000000000005",)]

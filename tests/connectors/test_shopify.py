@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lifecycle.connectors import shopify
-from lifecycle.connectors.http import ApiError
+from ingestion.connectors import shopify
+from ingestion.connectors.http import ApiError
 
 from .servers.common import run_cli, run_cli_killed_midway
 from .servers.shopify import PREFIX, ShopifyFake
@@ -79,7 +79,7 @@ def test_run_loads_exactly_the_server_records_through_faults(fake, env, tmp_path
     assert_tables_equal_server(wh, fake)
     assert q(wh, "select count(*) from raw_shop.refunds")[0][0] == 2
     assert q(wh, "select source, entity, record_ref, reason from ops.quarantine") == [
-        ("shopify", "orders", f"order {fake.bad_order_id}", "unparsable created_at")]
+        ("shopify", "orders", f"order {fake.bad_order_id}", "created_at is not a timestamp")]
     assert result.quarantined == 1
     calls = [(p.removeprefix(PREFIX), qs, s) for _m, p, qs, s in fake.server.log]
     assert [s for p, _q, s in calls if p == "/customers.json"] == [429, 200, 200, 200]  # 7 customers, 3 per page

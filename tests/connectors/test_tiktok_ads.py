@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lifecycle.connectors import tiktok_ads
-from lifecycle.connectors.tiktok_ads import TikTokError
+from ingestion.connectors import tiktok_ads
+from ingestion.connectors.tiktok_ads import TikTokError
 
 from .servers.common import run_cli, run_cli_killed_midway
 from .servers.tiktok_ads import ADVERTISER, PREFIX, TikTokAdsFake, error
@@ -98,7 +98,7 @@ def test_run_loads_exactly_the_server_records_through_faults(fake, env, tmp_path
     assert since.isoformat() <= bad["stat_time_day"][:10]
     assert q(wh, "select source, entity, record_ref, reason from ops.quarantine order by entity") == [
         ("tiktok_ads", "campaigns", f"advertiser {ADVERTISER} campaigns id 1799999999999999999",
-         "unparsable create_time"),
+         "create_time is not a timestamp"),
         ("tiktok_ads", "report_daily", f"advertiser {ADVERTISER} report ad {bad['ad_id']} day "
                                        f"{bad['stat_time_day'][:10]}", "impressions is not an integer"),
     ]

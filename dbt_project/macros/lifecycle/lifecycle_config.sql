@@ -71,6 +71,14 @@
         {% endif %}
         {% set merged = {} %}
         {% do merged.update(config) %}
+        {% if 'stages' in override and override.stages is sequence and override.stages is not string %}
+            {# new stages: a stage choice of the preset that names a stage no longer there falls back to its default #}
+            {% set names = [] %}
+            {% for st in override.stages %}{% if st is mapping %}{% do names.append(st.get('name')) %}{% endif %}{% endfor %}
+            {% for key in ['won_stage', 'hot_lead_stage'] %}
+                {% if key not in override and merged.get(key) not in names %}{% do merged.pop(key, none) %}{% endif %}
+            {% endfor %}
+        {% endif %}
         {% do merged.update(override) %}
         {% set config = merged %}
     {% endif %}
@@ -81,7 +89,7 @@
     {% set raw = lifecycle_raw_config() %}
     {% set known_signals = lifecycle_known_signals() %}
     {% set top_keys = ['name', 'default_mode', 'explicit_mode', 'crm_mode', 'explicit_signals', 'inactivity_days',
-                       'qualified_tags', 'won_stage', 'stages', 'lost_stages'] %}
+                       'qualified_tags', 'won_stage', 'hot_lead_stage', 'stages', 'lost_stages'] %}
     {% set stage_keys = ['name', 'order', 'aliases', 'rules'] %}
     {% set rule_keys = ['signal', 'mode', 'min_value', 'max_value', 'min_sequence', 'label_in',
                         'label_contains', 'changed_by_in', 'while_in'] %}
@@ -245,8 +253,19 @@
         {{ _lifecycle_fail('won_stage', "'" ~ won_stage ~ "' is not one of the stages (" ~ (active | map(attribute='name') | join(', ')) ~ ")") }}
     {% endif %}
 
+    {# the stage of qualified, engaged leads (the hot-lead segments): configured, else the stage the
+       `qualified` signal moves to, else the second stage #}
+    {% set qualified_stages = rules | selectattr('signal', 'equalto', 'qualified') | rejectattr('is_lost')
+                              | map(attribute='stage_name') | list %}
+    {% set hot_default = qualified_stages[0] if qualified_stages else (active[1].name if active | length > 1 else active[0].name) %}
+    {% set hot_lead_stage = raw.get('hot_lead_stage', hot_default) %}
+    {% if hot_lead_stage not in order_by_name %}
+        {{ _lifecycle_fail('hot_lead_stage', "'" ~ hot_lead_stage ~ "' is not one of the stages (" ~ (active | map(attribute='name') | join(', ')) ~ ")") }}
+    {% endif %}
+
     {% set out = {
         'name': raw.get('name', var('lifecycle_preset', 'respond_io')),
+        'hot_lead_stage': hot_lead_stage,
         'default_mode': default_mode, 'explicit_mode': explicit_mode, 'crm_mode': crm_mode,
         'inactivity_days': inactivity_days,
         'qualified_tags': qualified_tags, 'won_stage': won_stage, 'won_order': order_by_name[won_stage],

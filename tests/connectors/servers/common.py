@@ -2,7 +2,7 @@
 
 It is a real ``ThreadingHTTPServer`` on 127.0.0.1 (free port), so connectors talk real HTTP through
 their real session, retries and timeouts; connectors run in-process or in a subprocess
-(``python -m lifecycle.connectors NAME``) against ``server.url``.
+(``python -m ingestion.connectors NAME``) against ``server.url``.
 
 Usage (from a test module in ``tests/connectors/``: ``from .servers.common import ApiServer, Reply``)::
 
@@ -40,7 +40,7 @@ API
 
 Test helpers
 - :func:`wait_for(predicate, timeout)` polls until ``predicate()`` is truthy.
-- :func:`run_cli_killed_midway` / :func:`run_cli`: run ``python -m lifecycle.connectors NAME`` in a
+- :func:`run_cli_killed_midway` / :func:`run_cli`: run ``python -m ingestion.connectors NAME`` in a
   subprocess with the given env, kill it with SIGKILL once ``ready()`` is true, for restart tests.
 """
 
@@ -300,9 +300,9 @@ def connector_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 def run_cli(name: str, warehouse: Path, env: Mapping[str, str], *args: str,
             timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m lifecycle.connectors NAME --warehouse W`` to completion."""
+    """Run ``python -m ingestion.connectors NAME --warehouse W`` to completion."""
     return subprocess.run(
-        [sys.executable, "-m", "lifecycle.connectors", name, "--warehouse", str(warehouse), *args],
+        [sys.executable, "-m", "ingestion.connectors", name, "--warehouse", str(warehouse), *args],
         env=connector_env(env), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
     )
 
@@ -316,7 +316,7 @@ def run_cli_killed_midway(name: str, warehouse: Path, env: Mapping[str, str],
     the subprocess return code (``-SIGKILL`` when the kill landed while it was running).
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lifecycle.connectors", name, "--warehouse", str(warehouse), *args],
+        [sys.executable, "-m", "ingestion.connectors", name, "--warehouse", str(warehouse), *args],
         env=connector_env(env), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

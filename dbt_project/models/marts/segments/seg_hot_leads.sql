@@ -1,5 +1,7 @@
--- Contacts currently in the Hot Lead stage (or the stage configured as the hot-lead stage), with the
--- fields the CRM syncs need. One row per contact.
+-- Contacts currently in the hot-lead stage of the configured preset (`hot_lead_stage`: Hot Lead in
+-- respond.io's preset, Acquisition in the five-stage one), with the fields the CRM syncs need.
+-- One row per contact.
+{%- set hot_lead_stage = lifecycle_config().hot_lead_stage %}
 with
 
 contacts as (
@@ -17,7 +19,7 @@ final as (
         current_stage_entered_at,
         funnel_entry_at
     from contacts
-    where current_stage = '{{ var("segment_hot_lead_stage", "Hot Lead") }}'
+    where current_stage = {{ lifecycle_literal(hot_lead_stage) }}
       and current_lost_stage is null
 )
 

@@ -1,0 +1,212 @@
+"""`lifecycle`: the one entry point a person uses.
+
+    lifecycle demo        generate the demo data, run the whole pipeline, then serve the dashboards
+    lifecycle run         run the pipeline (ingest -> dbt build -> activation) without serving
+    lifecycle dashboard   serve the dashboards on the existing warehouse
+    lifecycle dagster     open the Dagster UI (lineage, runs, schedules) on this project
+
+`lifecycle run` drives the Dagster jobs of :mod:`orchestration.definitions` in process; its options
+become the run configuration of the resources (warehouse, source mode, drop folder, demo size), so
+the same graph runs with the same code whatever the source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from orchestration.dbt import PROJECT_ROOT
+from warehouse_io import WAREHOUSE_ENV, resolve_path
+
+log = logging.getLogger("lifecycle")
+DEFAULT_API_DAYS = 28
+
+
+def _instance():
+    import dagster as dg
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def pipeline_run_config(source: str, warehouse: Path, *, files: Path | None = None, contacts: int | None = None,
+                        seed: int | None = None, end_date: date | None = None) -> dict[str, Any]:
+    """The run configuration of the resources for one `lifecycle run`."""
+    resources: dict[str, Any] = {
+        "warehouse": {"config": {"path": str(warehouse)}},
+        "sources": {"config": {"mode": source}},
+    }
+    if files is not None:
+        resources["file_drop"] = {"config": {"folder": str(files)}}
+    if source == "demo":
+        demo: dict[str, Any] = {"end_date": (end_date or datetime.now(UTC).date()).isoformat()}
+        if contacts is not None:
+            demo["contacts"] = contacts
+        if seed is not None:
+            demo["seed"] = seed
+        resources["demo"] = {"config": demo}
+    return {"resources": resources}
+
+
+def _partition_windows(source: str, run_config: dict[str, Any], start: date | None,
+                       end: date | None) -> dict[str, tuple[date, date]]:
+    """The days each partitioned source loads before the pipeline: the demo's window, or the API range."""
+    from ingestion.sources import SOURCES
+    from orchestration.assets.ingestion import DAILY, PARTITIONED_SOURCES
+    from orchestration.resources import DEMO_SOURCES, DemoResource
+
+    first_day = DAILY.start.date()
+    windows: dict[str, tuple[date, date]] = {}
+    for name in PARTITIONED_SOURCES:
+        if source == "demo" and name in DEMO_SOURCES:
+            config = DemoResource(**run_config["resources"]["demo"]["config"]).config()
+            from ingestion.demo import window
+
+            begin_s, end_s = window(config)
+            begin, last = date(1970, 1, 1) + timedelta(seconds=begin_s), config.end_date - timedelta(days=1)
+        elif source == "api" and SOURCES[name].is_configured():
+            last = end or (datetime.now(UTC).date() - timedelta(days=1))
+            begin = start or (last - timedelta(days=DEFAULT_API_DAYS - 1))
+        else:
+            continue
+        windows[name] = (max(begin, first_day), last)
+    return windows
+
+
+def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, contacts: int | None = None,
+                 seed: int | None = None, start: date | None = None, end: date | None = None) -> None:
+    """Ingest the chosen source, build every dbt model and test, then run the activation syncs."""
+    from orchestration.project import prepare_dbt_project
+
+    if source == "api":
+        from ingestion.sources import API_SOURCES
+
+        if not any(spec.is_configured() for spec in API_SOURCES.values()):
+            needed = "; ".join(f"{s.name}: {', '.join(s.required_env)}" for s in API_SOURCES.values())
+            raise SystemExit(f"lifecycle run --source api: no API connector is configured. Set the credentials of "
+                             f"at least one source ({needed}).")
+    prepare_dbt_project()
+    from orchestration.definitions import defs
+    from orchestration.jobs import PIPELINE_JOB
+
+    run_config = pipeline_run_config(source, warehouse, files=files, contacts=contacts, seed=seed)
+    instance = _instance()
+    for name, (first, last) in _partition_windows(source, run_config, start, end).items():
+        # one run over the whole range (the assets have a single-run backfill policy)
+        result = defs.resolve_job_def(f"{name}_daily").execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": first.isoformat(),
+                  "dagster/asset_partition_range_end": last.isoformat()})
+        if not result.success:
+            raise SystemExit(f"lifecycle run: loading {name} ({first} to {last}) failed (see the log above)")
+    result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(run_config=run_config, instance=instance,
+                                                                   raise_on_error=False)
+    if not result.success:
+        raise SystemExit("lifecycle run: the pipeline failed (see the log above)")
+
+
+def _summary(path: Path) -> str:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        parts = []
+        for label, sql in (("contacts", "select count(*) from marts.dim_contacts"),
+                           ("funnel report rows", "select count(*) from marts.rpt_lifecycle_funnel"),
+                           ("hot leads", "select count(*) from marts.seg_hot_leads")):
+            try:
+                parts.append(f"{con.execute(sql).fetchone()[0]} {label}")
+            except duckdb.Error:
+                parts.append(f"no {label}")
+        return ", ".join(parts)
+    finally:
+        con.close()
+
+
+def serve_dashboard(port: int, warehouse: Path, host: str = "127.0.0.1") -> int:
+    app = PROJECT_ROOT / "dashboards" / "app.py"
+    print(f"Dashboards: http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", host, "--browser.gatherUsageStats", "false"]
+    try:  # the dashboards are another process: they get the warehouse through their environment
+        return subprocess.call(cmd, cwd=PROJECT_ROOT, env={**os.environ, WAREHOUSE_ENV: str(warehouse)})
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lifecycle", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warehouse", help=f"DuckDB file (default ${WAREHOUSE_ENV} or warehouse/lifecycle.duckdb)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate demo data, run the pipeline, serve the dashboards")
+    demo.add_argument("--contacts", type=int, default=None, help="demo size (default 5000)")
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--port", type=int, default=8501)
+    demo.add_argument("--no-serve", action="store_true", help="stop after the pipeline")
+
+    run = sub.add_parser("run", help="run the pipeline without serving")
+    run.add_argument("--source", choices=["demo", "files", "api"], default="demo")
+    run.add_argument("--files", help="file-drop folder (with --source files)")
+    run.add_argument("--contacts", type=int, default=None, help="demo size (with --source demo)")
+    run.add_argument("--seed", type=int, default=None)
+    run.add_argument("--start", type=date.fromisoformat, help="first day to backfill (time-sliced API sources)")
+    run.add_argument("--end", type=date.fromisoformat, help="last day to backfill (time-sliced API sources)")
+
+    dash = sub.add_parser("dashboard", help="serve the dashboards on the existing warehouse")
+    dash.add_argument("--port", type=int, default=8501)
+
+    dag = sub.add_parser("dagster", help="open the Dagster UI on this project")
+    dag.add_argument("--port", type=int, default=3000)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    path = resolve_path(args.warehouse)
+
+    if args.command in {"demo", "run"}:
+        source = "demo" if args.command == "demo" else args.source
+        files = getattr(args, "files", None)
+        if args.command == "run" and files and source != "files":
+            parser.error("--files goes with --source files")
+        files = files or (os.environ.get("LIFECYCLE_FILES_DIR") if source == "files" else None)
+        if source == "files" and not files:
+            parser.error("--source files needs --files DIR (or LIFECYCLE_FILES_DIR)")
+        folder = Path(files).expanduser().resolve() if files else None
+        if folder is not None and not folder.is_dir():
+            parser.error(f"--files {files}: not a folder")
+        began = time.monotonic()
+        run_pipeline(source, path, files=folder, contacts=args.contacts, seed=args.seed,
+                     start=getattr(args, "start", None), end=getattr(args, "end", None))
+        print(f"Pipeline finished in {time.monotonic() - began:.0f} s: {_summary(path)}. Warehouse: {path}",
+              flush=True)
+        if args.command == "demo" and not args.no_serve:
+            return serve_dashboard(args.port, path)
+        return 0
+    if args.command == "dashboard":
+        if not path.exists():
+            print(f"No warehouse at {path} yet: run `lifecycle run` first.", file=sys.stderr)
+            return 1
+        return serve_dashboard(args.port, path)
+    if args.command == "dagster":
+        from orchestration.project import prepare_dbt_project
+
+        prepare_dbt_project()
+        bindir = Path(sys.executable).parent
+        # dagster dev's code server runs under another interpreter path: give it this environment's tools
+        env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+               WAREHOUSE_ENV: str(path)}
+        return subprocess.call([str(bindir / "dagster"), "dev", "-m", "orchestration.definitions",
+                                "-p", str(args.port)], cwd=PROJECT_ROOT, env=env)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The Dagster definitions: one asset graph for every source mode, loaded in process, no environment
+read at import; resources choose what runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "file_drop"
+
+# Imports the definitions with os.environ replaced by a mapping that records every key read, then
+# prints the keys read and a summary of the graph.
+SPY = r"""
+import json, os, sys
+
+class Spy(dict):
+    read = set()
+    def __getitem__(self, k): Spy.read.add(k); return dict.__getitem__(self, k)
+    def get(self, k, d=None): Spy.read.add(k); return dict.get(self, k, d)
+    def __contains__(self, k): Spy.read.add(k); return dict.__contains__(self, k)
+
+os.environ = Spy(os.environ)
+from orchestration.definitions import defs
+graph = defs.resolve_asset_graph()
+print(json.dumps({
+    "read": sorted(Spy.read),
+    "keys": sorted("/".join(k.path) for k in graph.get_all_asset_keys()),
+    "jobs": sorted(j.name for j in defs.resolve_all_job_defs()),
+    "schedules": sorted((s.name, s.default_status.value) for s in defs.schedules),
+    "sensors": sorted(s.name for s in defs.sensors),
+}))
+"""
+
+
+def _ours(name: str) -> bool:
+    """Variables of this project: LIFECYCLE_*, and every credential or setting a source or destination reads."""
+    from ingestion.sources import SOURCES
+    from orchestration.resources import DESTINATIONS
+
+    settings = {n for spec in SOURCES.values() for n in spec.settings_env} | {n for v in DESTINATIONS.values() for n in v}
+    return name.startswith("LIFECYCLE_") or name in settings
+
+
+def _import_with_spy(env: dict[str, str]) -> dict:
+    proc = subprocess.run([sys.executable, "-c", SPY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_importing_the_definitions_reads_no_variable_and_gives_one_graph():
+    from orchestration.project import prepare_dbt_project
+
+    prepare_dbt_project()
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH")}
+    plain = _import_with_spy(base)
+    files = _import_with_spy({**base, "LIFECYCLE_SOURCE": "files", "LIFECYCLE_FILES_DIR": str(EXAMPLE),
+                              "HUBSPOT_ACCESS_TOKEN": "pat-x"})
+    assert [k for k in plain["read"] if _ours(k)] == []
+    assert [k for k in files["read"] if _ours(k)] == []
+    # the same graph whatever the environment says
+    assert {k: plain[k] for k in ("keys", "jobs", "schedules", "sensors")} == \
+        {k: files[k] for k in ("keys", "jobs", "schedules", "sensors")}
+    assert {"raw_respondio/contacts", "raw_files/contacts", "raw_salesforce/leads", "marts/dim_contacts",
+            "hubspot_hot_leads"} <= set(plain["keys"])
+    assert "file_drop_sensor" in plain["sensors"] and "lifecycle_pipeline" in plain["jobs"]
+    assert ["lifecycle_pipeline_hourly", "STOPPED"] in plain["schedules"]  # off until started in the UI
+
+
+def _counts(path: Path, *tables: str) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+    finally:
+        con.close()
+
+
+def _materializations(result: dg.ExecuteInProcessResult, key: list[str]) -> dict:
+    events = [e for e in result.get_asset_materialization_events()
+              if e.asset_key == dg.AssetKey(key)]
+    assert len(events) == 1
+    return {k: v.value for k, v in events[0].materialization.metadata.items()}
+
+
+@pytest.mark.slow
+def test_in_process_the_source_mode_comes_from_resources_or_the_environment_at_run_time(tmp_path, monkeypatch):
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    parents = sorted("/".join(p.path) for p in graph.get(dg.AssetKey(["staging", "stg_respondio__contacts"])).parent_keys)
+    assert parents == ["raw_respondio/contacts"]  # the loader produces exactly the dbt source staging reads
+    sync_parents = sorted("/".join(p.path) for p in graph.get(dg.AssetKey(["hubspot_hot_leads"])).parent_keys)
+    assert sync_parents == ["marts/seg_hot_leads"]
+    assert len(graph.asset_check_keys) > 50  # every dbt test is an asset check
+
+    job = defs.resolve_job_def("lifecycle_pipeline")
+    sources = [dg.AssetKey(["raw_files", "contacts"]), dg.AssetKey(["raw_respondio", "contacts"])]
+    selection = [k for k in graph.get_all_asset_keys() if k.path[0] in ("raw_files", "raw_respondio")]
+    wh = tmp_path / "w.duckdb"
+
+    # files mode from the environment, read when the run starts (the definitions were imported before)
+    monkeypatch.setenv("LIFECYCLE_SOURCE", "files")
+    monkeypatch.setenv("LIFECYCLE_FILES_DIR", str(EXAMPLE))
+    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(wh))
+    result = job.execute_in_process(asset_selection=selection, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert _materializations(result, sources[1].path)["source_mode"] == "off in files mode"
+    assert _counts(wh, "raw_files.contacts", "raw_respondio.contacts") == {
+        "raw_files.contacts": _materializations(result, sources[0].path)["rows_loaded"], "raw_respondio.contacts": 0}
+    assert _counts(wh, "raw_files.contacts")["raw_files.contacts"] > 0
+
+    # run configuration wins over the environment: demo mode, a small business, another warehouse
+    other = tmp_path / "other.duckdb"
+    run_config = {"resources": {"sources": {"config": {"mode": "demo"}},
+                                "demo": {"config": {"contacts": 60, "seed": 1, "end_date": "2026-01-31"}},
+                                "warehouse": {"config": {"path": str(other)}}}}
+    result = job.execute_in_process(asset_selection=selection, run_config=run_config,
+                                    instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert _materializations(result, sources[0].path)["source_mode"] == "off in demo mode"
+    loaded = _counts(other, "raw_files.contacts", "raw_respondio.contacts")
+    assert loaded["raw_files.contacts"] == 0 and loaded["raw_respondio.contacts"] > 40

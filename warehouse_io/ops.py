@@ -1,0 +1,113 @@
+"""The ``ops`` schema: every table that holds the platform's own state, defined once.
+
+Ingestion cursors and runs, quarantined records, loaded files, sync runs, sync state, per-record sync
+results and sync failures all live in the warehouse itself, never in local files. Every writer creates
+these tables through :func:`warehouse_io.ensure_ops_tables`; columns added here later are added to a
+warehouse from an earlier version on first use.
+"""
+
+from __future__ import annotations
+
+from warehouse_io.tables import TS, Column, Table
+
+
+def _ops(name: str, description: str, pk: tuple[str, ...], cols: list[tuple[str, str, str]]) -> Table:
+    return Table("ops", name, description, tuple(Column(*c) for c in cols), pk)
+
+
+INGEST_CURSORS = _ops("ingest_cursors", "Where each source's incremental stream resumes.", ("source", "stream"), [
+    ("source", "varchar", "Connector name."),
+    ("stream", "varchar", "Stream of the source (an endpoint, an object type)."),
+    ("cursor_value", "varchar", "Opaque cursor (text or JSON) committed with the page it belongs to."),
+    ("updated_at", TS, "When the cursor was stored (UTC)."),
+])
+
+INGEST_RUNS = _ops("ingest_runs", "One row per ingestion run of a source.", ("ingest_run_id",), [
+    ("ingest_run_id", "varchar", "Run id (uuid)."),
+    ("source", "varchar", "Connector name."),
+    ("started_at", TS, "Start (UTC)."),
+    ("finished_at", TS, "End (UTC); null while running."),
+    ("status", "varchar", "running, success, partial, failed or abandoned."),
+    ("rows_loaded", "bigint", "Rows merged into raw tables."),
+    ("rows_quarantined", "bigint", "Records sent to ops.quarantine."),
+    ("detail", "varchar", "Summary or error (never personal data)."),
+])
+
+QUARANTINE = _ops("quarantine", "Records a loader rejected, with the reason, kept to be replayed.", ("quarantine_id",), [
+    ("quarantine_id", "varchar", "Row id (uuid)."),
+    ("source", "varchar", "Connector name."),
+    ("entity", "varchar", "Raw table or entity the record was meant for."),
+    ("record_ref", "varchar", "Where the record came from (file:line, an API id)."),
+    ("reason", "varchar", "Why it was rejected (names the field, never a personal value)."),
+    ("record", "varchar", "The record as JSON, so it can be replayed once fixed."),
+    ("ingest_run_id", "varchar", "Run that rejected it."),
+    ("quarantined_at", TS, "When (UTC)."),
+])
+
+FILE_LOADS = _ops("file_loads", "Every file the file drop looked at, with its outcome.", (), [
+    ("file_path", "varchar", "Absolute path of the file."),
+    ("file_name", "varchar", "Path relative to the drop folder."),
+    ("entity", "varchar", "Entity the file holds."),
+    ("source_system", "varchar", "Exporting system (the folder name unless the file says otherwise)."),
+    ("size_bytes", "bigint", "Size when loaded."),
+    ("modified_at", TS, "Modification time when loaded (UTC)."),
+    ("sha256", "varchar", "Content hash."),
+    ("status", "varchar", "loaded or failed."),
+    ("rows", "bigint", "Rows loaded."),
+    ("rows_quarantined", "bigint", "Rows quarantined."),
+    ("error", "varchar", "Why the whole file failed."),
+    ("ingest_run_id", "varchar", "Run that read it."),
+    ("loaded_at", TS, "When (UTC)."),
+])
+
+SYNC_RUNS = _ops("sync_runs", "One row per activation sync run.", ("sync_run_id",), [
+    ("sync_run_id", "varchar", "Run id (uuid)."),
+    ("sync_name", "varchar", "Sync name."),
+    ("destination", "varchar", "Destination kind (hubspot, meta_capi...)."),
+    ("mode", "varchar", "dry_run or live."),
+    ("started_at", TS, "Start (UTC)."),
+    ("finished_at", TS, "End (UTC)."),
+    ("status", "varchar", "running, success, partial or failed."),
+    ("rows_total", "bigint", "Rows of the segment."),
+    ("rows_sent", "bigint", "Rows sent (or that a dry run would send)."),
+    ("rows_unchanged", "bigint", "Rows identical to the last successful sync."),
+    ("rows_skipped", "bigint", "Rows skipped with a reason."),
+    ("rows_failed", "bigint", "Rows the destination rejected."),
+    ("requests", "bigint", "HTTP requests made (or that a dry run would make)."),
+    ("outbox_path", "varchar", "Dry run: file with the exact requests."),
+    ("error", "varchar", "Why the run failed (never personal data)."),
+])
+
+SYNC_STATE = _ops("sync_state", "What the destination last acknowledged, per sync and record.",
+                  ("sync_name", "record_key"), [
+    ("sync_name", "varchar", "Sync name."),
+    ("record_key", "varchar", "Key of the segment row."),
+    ("payload_hash", "varchar", "Hash of the mapped fields the destination acknowledged."),
+    ("synced_at", TS, "When the destination acknowledged it (UTC)."),
+    ("sync_run_id", "varchar", "Run that sent it."),
+])
+
+SYNC_RECORDS = _ops("sync_records", "Every segment row of every sync run, accounted for.", (), [
+    ("sync_run_id", "varchar", "Run id."),
+    ("sync_name", "varchar", "Sync name."),
+    ("record_key", "varchar", "Key of the segment row."),
+    ("status", "varchar", "sent, would_send, unchanged, removed, skipped or failed."),
+    ("reason", "varchar", "Why skipped or failed."),
+    ("payload_hash", "varchar", "Hash of the mapped fields."),
+    ("recorded_at", TS, "When (UTC)."),
+])
+
+SYNC_FAILURES = _ops("sync_failures", "Rows a destination rejected, retried on the next run until they succeed.",
+                     ("sync_name", "record_key"), [
+    ("sync_name", "varchar", "Sync name."),
+    ("record_key", "varchar", "Key of the segment row."),
+    ("reason", "varchar", "The destination's reason."),
+    ("attempts", "bigint", "Runs that tried this row and failed."),
+    ("first_failed_at", TS, "First failure (UTC)."),
+    ("last_failed_at", TS, "Latest failure (UTC)."),
+    ("sync_run_id", "varchar", "Latest run that failed it."),
+])
+
+OPS_TABLES: tuple[Table, ...] = (INGEST_CURSORS, INGEST_RUNS, QUARANTINE, FILE_LOADS, SYNC_RUNS, SYNC_STATE,
+                                 SYNC_RECORDS, SYNC_FAILURES)
+BY_NAME: dict[str, Table] = {t.qualified_name: t for t in OPS_TABLES}
