@@ -6,8 +6,9 @@
 ``--build`` generates the demo business with the current code into a new warehouse and runs
 ``dbt build`` on it (the same thing ``lifecycle run --source demo`` does, with a fixed end date so two
 builds on different days are comparable). The comparison prints, per table, the rows of each side and
-the rows found on one side only (multiset difference, ``except all`` both ways), and exits 1 when any
-table differs, is missing on one side, or has other columns.
+the rows found on one side only (multiset difference, ``except all`` both ways; floating-point values
+compared to 9 significant digits, since parallel aggregation sums doubles in a varying order), and exits 1
+when any table differs, is missing on one side, or has other columns.
 """
 
 from __future__ import annotations
@@ -38,15 +39,27 @@ def build(path: Path, contacts: int, seed: int, end_date: dt.date) -> None:
     print(f"built {path} ({contacts} people, seed {seed}, ending {end_date}) in {time.monotonic() - started:.0f} s")
 
 
-def _tables(con: duckdb.DuckDBPyConnection, alias: str, schemas: list[str]) -> dict[str, list[str]]:
+def _tables(con: duckdb.DuckDBPyConnection, alias: str, schemas: list[str]) -> dict[str, list[tuple[str, str]]]:
     rows = con.execute(
-        f"select table_schema, table_name, column_name from {alias}.information_schema.columns "
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
         f"where table_catalog = ? and table_schema in ({', '.join('?' * len(schemas))}) "
         "order by table_schema, table_name, ordinal_position", [alias, *schemas]).fetchall()
-    out: dict[str, list[str]] = {}
-    for schema, table, column in rows:
-        out.setdefault(f"{schema}.{table}", []).append(column)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in rows:
+        out.setdefault(f"{schema}.{table}", []).append((column, data_type))
     return out
+
+
+def _select_list(columns: list[tuple[str, str]]) -> str:
+    """Columns to compare; floating-point values to 9 significant digits (parallel sums differ in the last bits)."""
+    parts = []
+    for name, data_type in columns:
+        if data_type in ("DOUBLE", "FLOAT", "REAL"):
+            parts.append(f'case when "{name}" = 0 or "{name}" is null or isnan("{name}") or isinf("{name}") then "{name}" '
+                         f'else round("{name}", 8 - cast(floor(log10(abs("{name}"))) as integer)) end as "{name}"')
+        else:
+            parts.append(f'"{name}"')
+    return ", ".join(parts)
 
 
 def compare(before: Path, after: Path, schemas: list[str]) -> int:
@@ -65,7 +78,7 @@ def compare(before: Path, after: Path, schemas: list[str]) -> int:
             differing += 1
             print(f"{name:55} columns differ: {sorted(set(left[name]) ^ set(right[name])) or 'order'}")
             continue
-        cols = ", ".join(f'"{c}"' for c in left[name])
+        cols = _select_list(left[name])
         n_a = con.execute(f"select count(*) from a.{name}").fetchone()[0]
         n_b = con.execute(f"select count(*) from b.{name}").fetchone()[0]
         only_a = con.execute(f"select count(*) from (select {cols} from a.{name} except all "
