@@ -152,6 +152,7 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
                 "time": stages("select distinct stage from marts.rpt_lifecycle_time_in_stage"),
                 "dropoff": stages("select distinct from_stage from marts.rpt_lifecycle_dropoff_review"),
                 "dim": stages("select distinct current_stage from marts.dim_contacts where current_stage is not null"),
+                "hot_leads": stages("select distinct current_stage from marts.seg_hot_leads"),
             }
 
     five = build({"lifecycle_preset": "five_stage"}, "five")
@@ -161,10 +162,12 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
     for mart in ("spells", "daily", "time", "dim"):
         assert five[mart] & five_names, mart
         assert not five[mart] & {"New Lead", "Hot Lead", "Payment", "Customer"}, mart
+    assert five["hot_leads"] == {"Acquisition"}  # the preset's hot-lead stage: the segment is not empty
 
     respond = yaml.safe_load((PRESETS / "respond_io.yml").read_text())
     stages = respond["stages"] + [{"name": "Repeat Customer", "order": 5, "rules": [{"signal": "repeat_purchase"}]}]
     added = build({"lifecycle_config": {"stages": stages}}, "added")
+    assert added["hot_leads"] == {"Hot Lead"}  # replaced stages that keep Hot Lead keep the preset's choice
     assert "Repeat Customer" in added["funnel"]
     assert "Repeat Customer" in added["spells"]
     assert "Repeat Customer" in added["daily"]
