@@ -520,6 +520,8 @@ FILES = [
         ("utm_medium", "varchar", "utm_medium."),
         ("utm_campaign", "varchar", "utm_campaign."),
         ("click_id", "varchar", "fbclid, ttclid, gclid or ctwa_clid."),
+        ("marketing_channel", "varchar", "Marketing channel as the exporting system groups it (optional; when "
+                                         "empty the channel_grouping seed derives it)."),
         ("occurred_at", TS, "When (UTC)."),
         ("_source_file", "varchar", "File the row came from."),
     ], sensitive=("email", "phone", "click_id")),

@@ -130,7 +130,9 @@ SCHEMAS: dict[str, EntitySchema] = {s.entity: s for s in [
             "ad_click", "ctm_referral", "email_click", "broadcast_click", "web_form", "organic")),
         "platform": Rule(accepted=("meta", "tiktok", "google", "email", "web", "other")),
         "occurred_at": Rule(required=True),
-    }),
+    }, notes="`marketing_channel` is optional: when set (e.g. `Paid Social`, `Email`) it is the touchpoint's "
+             "channel in attribution; when empty the channel comes from the `channel_grouping` seed (touchpoint "
+             "type, platform, utm_source, utm_medium)."),
     EntitySchema("conversion_events", {
         **_ID,
         "event_id": Rule(required=True),

@@ -1,7 +1,10 @@
 {#-
-  Marketing touchpoints, one row per touch, for attribution: click-to-message ad referrals (first inbound
-  message of a respond.io conversation carrying an ad referral), storefront visits with UTM parameters or
-  click ids (the first event of each client per day with them), and file-drop touchpoints.
+  Marketing touchpoints, one row per touch, for attribution: click-to-message ad referrals (inbound messages
+  carrying an ad referral), the first inbound message of every other conversation (broadcast_reply when a
+  broadcast came before it in the conversation, else organic_inbound), storefront visits with UTM parameters
+  or click ids (the first event per contact, click id / campaign and day; ad_click with a click id or a paid
+  medium, email_click, broadcast_click, else utm_visit), and file-drop touchpoints (with their optional
+  marketing_channel).
   platform: meta for fbclid/ctwa_clid and respond.io ad referrals, tiktok for ttclid, google for gclid,
   else the utm_source as written.
 -#}
@@ -28,10 +31,58 @@ ad_referrals as (
         cast(null as {{ dbt.type_string() }}) as utm_source,
         cast(null as {{ dbt.type_string() }}) as utm_medium,
         cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        cast(null as {{ dbt.type_string() }}) as utm_content,
+        cast(null as {{ dbt.type_string() }}) as marketing_channel,
         sent_at as occurred_at
     from messages
     where direction = 'inbound'
         and has_ad_referral
+
+),
+
+conversation_messages as (
+
+    select
+        message_id,
+        contact_id,
+        source_system,
+        channel,
+        sent_at,
+        direction,
+        has_ad_referral,
+        row_number() over (
+            partition by conversation_id, direction order by sent_at, message_id
+        ) as direction_order,
+        max(case when has_ad_referral then 1 else 0 end) over (partition by conversation_id) as conversation_has_referral,
+        min(case when sender_type = 'broadcast' then sent_at end) over (partition by conversation_id) as first_broadcast_at
+    from messages
+
+),
+
+inbound_starts as (
+
+    select
+        'inbound:' || message_id as touchpoint_id,
+        contact_id,
+        source_system,
+        case
+            when first_broadcast_at <= sent_at then 'broadcast_reply'
+            else 'organic_inbound'
+        end as touchpoint_type,
+        coalesce(channel, 'unknown') as platform,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as ad_id,
+        cast(null as {{ dbt.type_string() }}) as click_id,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        cast(null as {{ dbt.type_string() }}) as utm_content,
+        cast(null as {{ dbt.type_string() }}) as marketing_channel,
+        sent_at as occurred_at
+    from conversation_messages
+    where direction = 'inbound'
+        and direction_order = 1
+        and conversation_has_referral = 0
 
 ),
 
@@ -41,7 +92,14 @@ storefront as (
         'web:' || event_id as touchpoint_id,
         contact_id,
         source_system,
-        'ad_click' as touchpoint_type,
+        case
+            when coalesce(fbclid, ttclid, gclid) is not null then 'ad_click'
+            when lower(utm_medium) like '%email%' or lower(utm_medium) = 'newsletter' then 'email_click'
+            when lower(utm_medium) like '%broadcast%' then 'broadcast_click'
+            when lower(utm_medium) in ('cpc', 'ppc', 'paid_social', 'paidsocial', 'paid', 'display', 'cpm')
+                then 'ad_click'
+            else 'utm_visit'
+        end as touchpoint_type,
         case
             when fbclid is not null then 'meta'
             when ttclid is not null then 'tiktok'
@@ -54,6 +112,8 @@ storefront as (
         utm_source,
         utm_medium,
         utm_campaign,
+        utm_content,
+        cast(null as {{ dbt.type_string() }}) as marketing_channel,
         occurred_at,
         row_number() over (
             partition by contact_id, coalesce(fbclid, ttclid, gclid, utm_campaign, utm_source), cast(occurred_at as date)
@@ -79,6 +139,8 @@ files as (
         utm_source,
         utm_medium,
         utm_campaign,
+        cast(null as {{ dbt.type_string() }}) as utm_content,
+        marketing_channel,
         occurred_at
     from {{ files_with_contact('stg_files__touchpoints', 'touchpoint_key') }} as file_touchpoints
 
@@ -90,9 +152,13 @@ final as (
 
     union all
 
+    select * from inbound_starts
+
+    union all
+
     select
         touchpoint_id, contact_id, source_system, touchpoint_type, platform, campaign_id, ad_id, click_id,
-        utm_source, utm_medium, utm_campaign, occurred_at
+        utm_source, utm_medium, utm_campaign, utm_content, marketing_channel, occurred_at
     from storefront
     where touch_order = 1
 

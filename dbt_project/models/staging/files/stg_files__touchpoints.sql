@@ -21,6 +21,7 @@ renamed as (
         utm_medium as utm_medium,
         utm_campaign as utm_campaign,
         click_id as click_id,
+        nullif(trim(marketing_channel), '') as marketing_channel,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         _source_file as source_file,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
