@@ -189,3 +189,50 @@ def predicted_clv(bg: BetaGeoFit, gg: GammaGammaFit, frequency, recency, age, mo
         total += (cumulative - previous) * value / (1 + monthly_discount_rate) ** i
         previous = cumulative
     return total
+
+
+PREDICTION_COLUMNS = ["contact_id", "predicted_purchases", "p_alive", "expected_order_value", "predicted_clv",
+                      "btyd_fit_status"]
+
+
+def predict_customers(summary, *, clv_prediction_days: float = 90, clv_horizon_months: float = 12,
+                      clv_monthly_discount_rate: float = 0.01, clv_min_customers: float = 20,
+                      clv_min_repeat_customers: float = 5):
+    """Predictions per customer from a daily BTYD summary (columns contact_id, btyd_frequency,
+    btyd_recency_days, btyd_age_days, btyd_monetary_value): BG/NBD fitted on all customers, Gamma-Gamma on
+    those with repeat purchase days of positive value. Returns PREDICTION_COLUMNS; predictions are null
+    with a btyd_fit_status saying why when the data cannot support a fit."""
+    import pandas as pd
+
+    out = pd.DataFrame({"contact_id": summary["contact_id"].astype(str)}) if len(summary) else \
+        pd.DataFrame({"contact_id": pd.Series([], dtype=str)})
+    for column in PREDICTION_COLUMNS[1:-1]:
+        out[column] = np.nan
+    out["btyd_fit_status"] = "fitted"
+    if len(summary) == 0:
+        return out[PREDICTION_COLUMNS]
+    x = summary["btyd_frequency"].to_numpy(dtype=float)
+    tx = summary["btyd_recency_days"].to_numpy(dtype=float)
+    t = summary["btyd_age_days"].to_numpy(dtype=float)
+    m = summary["btyd_monetary_value"].to_numpy(dtype=float)
+    if len(x) < clv_min_customers:
+        out["btyd_fit_status"] = "too_few_customers"
+        return out[PREDICTION_COLUMNS]
+    if int((x > 0).sum()) < clv_min_repeat_customers:
+        out["btyd_fit_status"] = "too_few_repeat_customers"
+        return out[PREDICTION_COLUMNS]
+    bg = fit_bgnbd(x, tx, t)
+    out["predicted_purchases"] = bgnbd_expected_purchases(bg, clv_prediction_days, x, tx, t)
+    out["p_alive"] = bgnbd_p_alive(bg, x, tx, t)
+    try:
+        gg = fit_gamma_gamma(x, m)
+    except ValueError:
+        out["btyd_fit_status"] = "no_spend_model"
+        return out[PREDICTION_COLUMNS]
+    if gg.q <= 1:  # the population mean spend is infinite: no value prediction
+        out["btyd_fit_status"] = "no_spend_model"
+        return out[PREDICTION_COLUMNS]
+    out["expected_order_value"] = gamma_gamma_expected_value(gg, x, m)
+    out["predicted_clv"] = predicted_clv(bg, gg, x, tx, t, m, months=int(clv_horizon_months),
+                                         monthly_discount_rate=clv_monthly_discount_rate)
+    return out[PREDICTION_COLUMNS]
