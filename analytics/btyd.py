@@ -85,7 +85,8 @@ def bgnbd_log_likelihood(params, frequency, recency, age) -> np.ndarray:
 def _fit(neg_ll, starts: list[np.ndarray]) -> tuple[np.ndarray, float, bool]:
     best = None
     for x0 in starts:
-        res = optimize.minimize(neg_ll, x0, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(x0))
+        res = optimize.minimize(neg_ll, x0, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(x0),
+                                options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 5000})
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     if best is None:
@@ -210,17 +211,20 @@ def predict_customers(summary, *, clv_prediction_days: float = 90, clv_horizon_m
         out[column] = np.nan
     out["btyd_fit_status"] = "fitted"
     if len(summary) == 0:
-        return out[PREDICTION_COLUMNS]
+        return _typed(out)
+    # a fixed row order makes the fit reproducible on every engine (float sums depend on the order)
+    summary = summary.sort_values("contact_id", kind="stable").reset_index(drop=True)
+    out = out.set_index("contact_id").loc[summary["contact_id"].astype(str)].reset_index()
     x = summary["btyd_frequency"].to_numpy(dtype=float)
     tx = summary["btyd_recency_days"].to_numpy(dtype=float)
     t = summary["btyd_age_days"].to_numpy(dtype=float)
     m = summary["btyd_monetary_value"].to_numpy(dtype=float)
     if len(x) < clv_min_customers:
         out["btyd_fit_status"] = "too_few_customers"
-        return out[PREDICTION_COLUMNS]
+        return _typed(out)
     if int((x > 0).sum()) < clv_min_repeat_customers:
         out["btyd_fit_status"] = "too_few_repeat_customers"
-        return out[PREDICTION_COLUMNS]
+        return _typed(out)
     bg = fit_bgnbd(x, tx, t)
     out["predicted_purchases"] = bgnbd_expected_purchases(bg, clv_prediction_days, x, tx, t)
     out["p_alive"] = bgnbd_p_alive(bg, x, tx, t)
@@ -228,11 +232,18 @@ def predict_customers(summary, *, clv_prediction_days: float = 90, clv_horizon_m
         gg = fit_gamma_gamma(x, m)
     except ValueError:
         out["btyd_fit_status"] = "no_spend_model"
-        return out[PREDICTION_COLUMNS]
+        return _typed(out)
     if gg.q <= 1:  # the population mean spend is infinite: no value prediction
         out["btyd_fit_status"] = "no_spend_model"
-        return out[PREDICTION_COLUMNS]
+        return _typed(out)
     out["expected_order_value"] = gamma_gamma_expected_value(gg, x, m)
     out["predicted_clv"] = predicted_clv(bg, gg, x, tx, t, m, months=int(clv_horizon_months),
                                          monthly_discount_rate=clv_monthly_discount_rate)
-    return out[PREDICTION_COLUMNS]
+    return _typed(out)
+
+
+def _typed(out):
+    """The prediction columns with explicit dtypes (an empty or all-null frame still has typed columns)."""
+    types = {"contact_id": "string", "btyd_fit_status": "string"}
+    types.update({c: "float64" for c in PREDICTION_COLUMNS[1:-1]})
+    return out[PREDICTION_COLUMNS].astype(types)

@@ -3,12 +3,13 @@
 import dagster as dg
 
 from orchestration.assets.activation import activation_assets
+from orchestration.assets.analytics import analytics_assets
 from orchestration.assets.dbt import lifecycle_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
 from orchestration.jobs import build_jobs, file_drop_sensor
 from orchestration.resources import build_resources
 
-all_assets = [*ingestion_assets, lifecycle_dbt_assets, *activation_assets]
+all_assets = [*ingestion_assets, lifecycle_dbt_assets, *analytics_assets, *activation_assets]
 jobs, schedules = build_jobs(ingestion_assets, all_assets)
 
 defs = dg.Definitions(

@@ -43,7 +43,7 @@ expected as (
         sum(case when conversions.revenue = 0 then 0 else conversions.revenue * rates.rate_to_reporting end) as revenue
     from conversions
     left join rates
-        on conversions.currency = rates.currency
+        on coalesce(conversions.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
     group by 1, 2, 3
 
 ),

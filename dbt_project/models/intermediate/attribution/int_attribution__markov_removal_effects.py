@@ -19,6 +19,7 @@ def model(dbt, session):
     transitions = dbt.ref("int_attribution__markov_transitions").df()
     effects = removal_effects_by_group(transitions, ["conversion_type", "conversion_name"])
     effects = effects.rename(columns={"channel": "marketing_channel"})
-    for column in ("removal_effect", "share", "conversion_probability"):
-        effects[column] = effects[column].astype("float64")
-    return effects[COLUMNS]
+    # explicit dtypes, so an empty result still creates typed columns
+    types = {"conversion_type": "string", "conversion_name": "string", "marketing_channel": "string",
+             "removal_effect": "float64", "share": "float64", "conversion_probability": "float64"}
+    return effects[COLUMNS].astype(types)

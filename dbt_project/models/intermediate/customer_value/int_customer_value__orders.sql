@@ -54,7 +54,7 @@ final as (
     from valid_orders
     cross join observation
     left join rates
-        on valid_orders.currency = rates.currency
+        on coalesce(valid_orders.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
     where cast(valid_orders.ordered_at as date) <= observation.observation_end
 
 )

@@ -47,7 +47,7 @@ touched_conversions as (
         sum(case when conversions.revenue = 0 then 0 else conversions.revenue * rates.rate_to_reporting end) as revenue
     from conversions
     left join rates
-        on conversions.currency = rates.currency
+        on coalesce(conversions.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
     where exists (select 1 from paths where paths.conversion_id = conversions.conversion_id)
     group by conversions.conversion_type, conversions.conversion_name
 

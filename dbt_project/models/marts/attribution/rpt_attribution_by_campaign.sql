@@ -45,7 +45,7 @@ converted as (
     left join touchpoints
         on credits.touchpoint_id = touchpoints.touchpoint_id
     left join rates
-        on credits.currency = rates.currency
+        on coalesce(credits.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
 
 ),
 

@@ -34,7 +34,7 @@ converted as (
         end as revenue_credit_reporting
     from credits
     left join rates
-        on credits.currency = rates.currency
+        on coalesce(credits.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
 
 ),
 

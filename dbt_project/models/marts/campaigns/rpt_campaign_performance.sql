@@ -100,7 +100,7 @@ spend_rows as (
         cast(0 as {{ dbt.type_bigint() }}) as purchases
     from performance
     left join rates
-        on performance.currency = rates.currency
+        on coalesce(performance.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
 
 ),
 
@@ -164,7 +164,7 @@ revenue_rows as (
             as {{ dbt.type_bigint() }}) as purchases
     from credits
     left join rates
-        on credits.currency = rates.currency
+        on coalesce(credits.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
     where credits.conversion_type = 'purchase'
         and (credits.campaign_id is not null or credits.ad_id is not null)
 

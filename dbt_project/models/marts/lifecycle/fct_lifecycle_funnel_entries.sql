@@ -13,21 +13,16 @@ conversations as (
     select * from {{ ref('fct_conversations') }}
 ),
 
-meta_ads as (
-    select * from {{ ref('stg_meta_ads__ads') }}
-),
-
-tiktok_ads as (
-    select * from {{ ref('stg_tiktok_ads__ads') }}
-),
-
+-- one row per ad id (a conversation knows only the ad id), with its ad set and campaign names
 ads as (
-    select ad_id, min(campaign_id) as campaign_id
-    from (
-        select ad_id, campaign_id from meta_ads
-        union all
-        select ad_id, campaign_id from tiktok_ads
-    ) as unioned
+    select
+        ad_id,
+        min(ad_name) as ad_name,
+        min(ad_set_id) as ad_set_id,
+        min(ad_set_name) as ad_set_name,
+        min(campaign_id) as campaign_id,
+        min(campaign_name) as campaign_name
+    from {{ ref('int_ad_performance__ads') }}
     group by ad_id
 ),
 
@@ -125,6 +120,10 @@ joined as (
         coalesce(entry_conversations.source, 'unknown') as entry_source,
         entry_conversations.ad_id as entry_ad_id,
         ads.campaign_id as entry_campaign_id,
+        ads.campaign_name as entry_campaign_name,
+        ads.ad_set_id as entry_ad_set_id,
+        ads.ad_set_name as entry_ad_set_name,
+        ads.ad_name as entry_ad_name,
         entry_conversations.first_response_seconds,
         episode_progress.max_stage_order,
         max_stage.stage as max_stage,
@@ -166,6 +165,10 @@ final as (
         cast(entry_source as {{ dbt.type_string() }}) as entry_source,
         cast(entry_ad_id as {{ dbt.type_string() }}) as entry_ad_id,
         cast(coalesce(entry_campaign_id, 'none') as {{ dbt.type_string() }}) as entry_campaign_id,
+        cast(entry_campaign_name as {{ dbt.type_string() }}) as entry_campaign_name,
+        cast(entry_ad_set_id as {{ dbt.type_string() }}) as entry_ad_set_id,
+        cast(entry_ad_set_name as {{ dbt.type_string() }}) as entry_ad_set_name,
+        cast(entry_ad_name as {{ dbt.type_string() }}) as entry_ad_name,
         cast(first_response_seconds as {{ lifecycle_double() }}) as first_response_seconds,
         cast({{ lifecycle_response_bucket('first_response_seconds', 'entry_conversation_id') }}
             as {{ dbt.type_string() }}) as first_response_bucket,
