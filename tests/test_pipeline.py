@@ -80,7 +80,7 @@ def test_dagster_dev_serves_the_lineage(tmp_path):
             '{ dependencyKeys { path } } }'
     deps = None
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 420  # a bound on a hang, not a timing: a loaded machine loads slowly
         while time.monotonic() < deadline and not deps:
             time.sleep(3)
             try:
