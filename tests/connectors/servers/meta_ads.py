@@ -20,7 +20,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .common import ApiServer, Reply, Request
+from .common import ApiServer, Reply, Request, query_token
 
 TOKEN = "meta-test-token-91c2"
 ACCOUNT = "1234567890"
@@ -44,7 +44,7 @@ class MetaAdsFake:
         self.page_size = page_size
         self.insights_page_size = insights_page_size
         self.server = ApiServer(
-            auth=lambda req: req.arg("access_token") == token,
+            auth=query_token("access_token", token),
             unauthorized=Reply(400, {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException",
                                                "code": 190, "fbtrace_id": "AbC"}}),
         )

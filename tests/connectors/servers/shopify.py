@@ -19,7 +19,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from .common import ApiServer, Reply, Request
+from .common import ApiServer, Reply, Request, header_token
 
 TOKEN = "shpat_test_0b7d2c"
 VERSION = "2024-10"
@@ -36,7 +36,7 @@ class ShopifyFake:
         self.page_size = page_size
         self.calls = 0
         self.server = ApiServer(
-            auth=lambda req: req.headers.get("X-Shopify-Access-Token") == token,
+            auth=header_token("X-Shopify-Access-Token", token),
             unauthorized=Reply(401, {"errors": "[API] Invalid API key or access token (unrecognized login or "
                                                "wrong password)"}))
         self.customers: list[dict[str, Any]] = []

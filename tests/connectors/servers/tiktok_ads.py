@@ -21,7 +21,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .common import ApiServer, Reply, Request
+from .common import ApiServer, Reply, Request, header_token
 
 TOKEN = "tt-test-token-55e1"
 ADVERTISER = "7000000000000000001"
@@ -42,7 +42,7 @@ class TikTokAdsFake:
         self.token = token
         self.page_size = page_size
         self.report_page_size = report_page_size
-        self.server = ApiServer(auth=lambda req: req.headers.get("Access-Token") == token,
+        self.server = ApiServer(auth=header_token("Access-Token", token),
                                 unauthorized=error(40105, "Access token is incorrect or has been revoked."))
         self.campaigns = [
             {"campaign_id": f"17{i:017d}", "advertiser_id": ADVERTISER, "campaign_name": f"TT campaign {i}",
