@@ -175,7 +175,12 @@ class IngestRun:
         try:
             if self.con is not None:
                 status = "failed" if exc is not None else "partial" if self.partial_reason else "success"
-                detail = self.result.summary() if exc is None else safe_error(exc, 1000)
+                if exc is not None:
+                    detail = safe_error(exc, 1000)
+                elif self.partial_reason:  # first line: what was not loaded (the CLI's partial line)
+                    detail = f"not loaded: {' '.join(self.partial_reason.split())[:1000]}\n{self.result.summary()}"
+                else:
+                    detail = self.result.summary()
                 detail = redact(detail, 4000)
                 self.con.execute(
                     "update ops.ingest_runs set finished_at = ?, status = ?, rows_loaded = ?, "

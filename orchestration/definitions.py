@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.assets.activation import activation_assets
 from orchestration.assets.dbt import lifecycle_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
+from orchestration.console import lifecycle_console
 from orchestration.jobs import build_jobs, file_drop_sensor
 from orchestration.resources import build_resources
 
@@ -17,4 +18,6 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=[file_drop_sensor()],
     resources=build_resources(),
+    # used when a run's configuration names it (`lifecycle run` does); other runs keep Dagster's default
+    loggers={"console": lifecycle_console},
 )
