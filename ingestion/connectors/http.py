@@ -104,21 +104,25 @@ class _CallState:
     def __init__(self, deadline: float):
         self.deadline = deadline
         self.expired = False
-        self.connections: list[HTTPConnection] = []
+        self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self.lock:
+            if not any(s is sock for s in self.sockets):
+                self.sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shutdown(sock)
 
     def expire(self) -> None:
         with self.lock:
             self.expired = True
-            conns = list(self.connections)
-        for conn in conns:
-            sock = getattr(conn, "sock", None)
-            if sock is None:
-                continue
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once
-            except OSError:
-                pass
+            socks = list(self.sockets)
+        for sock in socks:  # kept by reference: http.client drops conn.sock while the body is still read
+            _shutdown(sock)
 
     def check(self) -> None:
         if self.expired or time.monotonic() >= self.deadline:
@@ -133,34 +137,45 @@ def _state() -> _CallState | None:
     return getattr(_current, "call", None)
 
 
-def _watch(conn: HTTPConnection) -> None:
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once
+    except OSError:
+        pass
+
+
+def _watch(conn: HTTPConnection, *, before: bool) -> None:
+    """Before a connect or a request: stop if the call is overdue; after: remember the socket."""
     st = _state()
     if st is None:
         return
-    st.check()
-    with st.lock:
-        if conn not in st.connections:
-            st.connections.append(conn)
+    if before:
+        st.check()
+    st.add(getattr(conn, "sock", None))
 
 
 class _WatchedHTTPConnection(HTTPConnection):
     def connect(self) -> None:
-        _watch(self)
+        _watch(self, before=True)
         super().connect()
+        _watch(self, before=False)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
+        _watch(self, before=True)
         super().request(*args, **kwargs)
+        _watch(self, before=False)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def connect(self) -> None:
-        _watch(self)
+        _watch(self, before=True)
         super().connect()
+        _watch(self, before=False)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
+        _watch(self, before=True)
         super().request(*args, **kwargs)
+        _watch(self, before=False)
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
@@ -306,7 +321,6 @@ class ApiClient:
         retry.max_retry_after = _max_retry_after_default() if max_retry_after is None else max_retry_after
         self.retry = retry
         self.session = requests.Session()
-        self.session.max_redirects = 0
         adapter = _WatchedAdapter(max_retries=retry, pool_connections=4, pool_maxsize=4)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -373,17 +387,21 @@ class ApiClient:
         timer.daemon = True
         timer.start()
         self.requests += 1
+
+        def overdue() -> ApiError:
+            if run_limited:
+                return self._run_deadline_error(method, endpoint)
+            return ApiError(
+                f"{self.source}: {method} {endpoint} did not complete within {self.request_deadline:g} s "
+                f"({REQUEST_DEADLINE_ENV}; retries included): the server is too slow or trickles its answer",
+                source=self.source, method=method, endpoint=endpoint)
+
         try:
-            return self.session.request(method, url, params=params, json=json_body, timeout=self.timeout,
+            resp = self.session.request(method, url, params=params, json=json_body, timeout=self.timeout,
                                         allow_redirects=False)
         except (requests.RequestException, _DeadlinePassed) as exc:
             if st.expired or isinstance(exc, _DeadlinePassed):
-                if run_limited:
-                    raise self._run_deadline_error(method, endpoint) from None
-                raise ApiError(
-                    f"{self.source}: {method} {endpoint} did not complete within {self.request_deadline:g} s "
-                    f"({REQUEST_DEADLINE_ENV}; retries included): the server is too slow or trickles its answer",
-                    source=self.source, method=method, endpoint=endpoint) from None
+                raise overdue() from None
             kind = type(exc).__name__  # retries exhausted on timeouts / connection errors
             raise ApiError(
                 f"{self.source}: {method} {endpoint} failed after retries ({kind})",
@@ -392,6 +410,10 @@ class ApiClient:
         finally:
             timer.cancel()
             _current.call = None
+        if st.expired:  # the watchdog cut the body short: what arrived is not the answer
+            resp.close()
+            raise overdue()
+        return resp
 
     def request(self, method: str, path_or_url: str, *, params: Mapping[str, Any] | None = None,
                 json_body: Any = None, ok_statuses: Iterable[int] = ()) -> requests.Response:

@@ -138,19 +138,20 @@ class MetaApi:
         query = {**params, "access_token": self.token}
         for attempt in range(RATE_LIMIT_TRIES + 1):
             resp = self.client.request("GET", path, params=query, ok_statuses=(400, 403))
-            try:
-                body = resp.json()
-            except ValueError:
-                body = None
             if resp.status_code < 400:
+                body = self.client.parse_json(resp)  # an HTML page or garbage: an ApiError saying so
                 if not isinstance(body, dict):
                     raise ApiError(f"{SOURCE}: GET /{path} returned a body that is not a JSON object",
                                    source=SOURCE, method="GET", endpoint=f"/{path}", status=resp.status_code)
                 return body
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
             err = body.get("error") if isinstance(body, dict) else None
             err = err if isinstance(err, dict) else {}
             code = err.get("code")
-            detail = f"code={code}; type={err.get('type')}; message={self.client.scrub(str(err.get('message')))[:200]}"
+            detail = f"code={code}; type={err.get('type')}; message={self.client.clean(str(err.get('message')), 200)}"
             if code in RATE_LIMIT_CODES and attempt < RATE_LIMIT_TRIES:
                 pause = rate_limit_pause(attempt)
                 self.log.warning("%s: rate limited on /%s (code %s); waiting %.1f s", SOURCE, path, code, pause)

@@ -100,10 +100,7 @@ def pages(api: ApiClient, resource: str, key: str, params: Mapping[str, Any], pa
         query = {"limit": PAGE_LIMIT, "page_info": page_info} if page_info else {"limit": PAGE_LIMIT, **params}
         resp = api.request("GET", resource, params=query)
         _throttle(resp, log)
-        try:
-            body = resp.json()
-        except ValueError:
-            body = None
+        body = api.parse_json(resp)  # an HTML page or garbage: an ApiError saying so
         items = body.get(key) if isinstance(body, Mapping) else None
         if not isinstance(items, list):
             raise ApiError(f"{SOURCE}: GET /{resource} answer has no {key} list", source=SOURCE, method="GET",
