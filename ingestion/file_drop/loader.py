@@ -350,6 +350,8 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 def _to_text(value: Any) -> str:
     if isinstance(value, (dict, list)):
         raise BadValue("value", "is not a text value")
+    if isinstance(value, bool):
+        raise BadValue("value", "is not a text value (true or false)")
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # ids that a spreadsheet or Parquet writer turned into floats
     if isinstance(value, datetime):
@@ -407,6 +409,12 @@ def validate_row(schema: EntitySchema, record: Mapping[str, Any], default_source
             continue
         rule = schema.rule(name)
         raw = record.get(name)
+        if isinstance(raw, (bytes, bytearray, memoryview)):  # Parquet strings stored as plain binary
+            try:
+                raw = bytes(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"{name} is not UTF-8 text")
+                continue
         if is_empty(raw):
             if name == "source_system":
                 out[name] = default_source

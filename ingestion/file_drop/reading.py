@@ -215,6 +215,8 @@ def read_csv(data: bytes) -> tuple[list[str], Iterator[Row]]:
             else:
                 fields = text.split(delim)
                 i += 1
+            if not any(f.strip() for f in fields):
+                continue  # a line of delimiters only (a spreadsheet's empty row) holds no data
             if len(fields) > width and not any(f.strip() for f in fields[width:]):
                 fields = fields[:width]  # trailing delimiters
             if len(fields) != width:
@@ -230,6 +232,10 @@ def read_csv(data: bytes) -> tuple[list[str], Iterator[Row]]:
 # ------------------------------------------------------------------------------------------------
 # JSON lines
 # ------------------------------------------------------------------------------------------------
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN and Infinity; JSON does not
+
+
 def read_jsonl(data: bytes) -> tuple[list[str], Iterator[Row]]:
     """One JSON object per line. Lines are split on ``\\n`` only: U+2028 / U+2029 inside a JSON string
     are valid JSON, not line breaks."""
@@ -243,7 +249,7 @@ def read_jsonl(data: bytes) -> tuple[list[str], Iterator[Row]]:
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             parsed.append((i, None, "line is not valid JSON", raw_of(text)))
             continue
