@@ -13,7 +13,7 @@ the same graph runs with the same code whatever the source.
 warehouse refuses at once with one line (or waits, with ``--wait SECONDS``). An expected failure
 ends with one line naming the source, the request and the problem, no traceback. Exit codes: 0
 success, 1 failed, 2 usage or configuration error, 3 partial (some input was not loaded), 75 busy
-(:mod:`orchestration.console`).
+(:mod:`orchestration.exit_codes`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from orchestration.console import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from orchestration.dbt import PROJECT_ROOT
+from orchestration.exit_codes import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from warehouse_io import WAREHOUSE_ENV, resolve_path
 
 log = logging.getLogger("lifecycle")
@@ -104,18 +104,28 @@ def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, con
     loaded when the run was partial, else None.
     """
     import warehouse_io
-    from orchestration.console import expected_errors, one_line
 
+    # checked before Dagster and dbt load (seconds): a busy warehouse or a SQLite file is said at once
     try:
-        with warehouse_io.writer_lock(warehouse, wait=wait, purpose=f"`lifecycle run --source {source}`"):
-            began = warehouse_io.utcnow()
+        warehouse_io.check_warehouse_file(warehouse)
+        lock = warehouse_io.writer_lock(warehouse, wait=wait, purpose=f"`lifecycle run --source {source}`")
+        lock.__enter__()
+    except warehouse_io.WarehouseBusy as exc:
+        raise PipelineFailed(warehouse_io.redact(exc), EXIT_BUSY) from None
+    except warehouse_io.WarehouseError as exc:
+        raise PipelineFailed(warehouse_io.redact(exc)) from None
+    try:
+        from orchestration.console import expected_errors, one_line
+
+        began = warehouse_io.utcnow()
+        try:
             _run_jobs(source, warehouse, files=files, contacts=contacts, seed=seed, start=start, end=end,
                       verbose=verbose)
-            return _partial_line(warehouse, began)
-    except warehouse_io.WarehouseBusy as exc:
-        raise PipelineFailed(one_line(exc), EXIT_BUSY) from None
-    except expected_errors() as exc:
-        raise PipelineFailed(one_line(exc)) from None
+        except expected_errors() as exc:
+            raise PipelineFailed(one_line(exc)) from None
+        return _partial_line(warehouse, began)
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def _partial_line(warehouse: Path, since: datetime) -> str | None:

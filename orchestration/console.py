@@ -7,16 +7,7 @@ naming the source, the request and the problem, not a Python traceback. The asse
 logger ``lifecycle run`` uses, which prints such a failure as that line and keeps stack traces for
 unexpected errors (bugs) only.
 
-Exit codes of ``lifecycle run`` (and ``python -m ingestion.connectors``):
-
-====  =====================================================================================
-0     success
-1     the run failed (the last line says why)
-2     usage or configuration error (a bad option, a missing variable)
-3     partial: the run finished, but some input was not loaded (a file failed, or was
-      skipped for a reason to fix); the last line names the files
-75    busy: another run holds the warehouse's writer lock (EX_TEMPFAIL: try again later)
-====  =====================================================================================
+The exit codes of `lifecycle run` are in :mod:`orchestration.exit_codes`.
 """
 
 from __future__ import annotations
@@ -26,12 +17,6 @@ import sys
 from typing import Any
 
 import dagster as dg
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_PARTIAL = 3
-EXIT_BUSY = 75
 
 
 def expected_errors() -> tuple[type[BaseException], ...]:
@@ -66,7 +51,8 @@ def failure_line(result: Any) -> str:
         data = event.step_failure_data
         step = event.step_key or "a step"
         if data.user_failure_data is not None and data.user_failure_data.description:
-            return f"{step}: {data.user_failure_data.description}"
+            description = data.user_failure_data.description
+            return description if description.startswith(f"{step}:") else f"{step}: {description}"
         err = data.error
         return f"{step}: {err.cls_name}: {' '.join((err.message or '').split())[:500]}" if err else f"{step} failed"
     return "the run failed (see the log above)"

@@ -29,6 +29,7 @@ Hardening, each rule with its reason:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -45,11 +46,12 @@ import duckdb
 
 import warehouse_io
 from ingestion.file_drop.reading import READERS, FileUnreadable, display
-from ingestion.file_drop.schemas import IDENTIFIERS, SCHEMAS, EntitySchema
+from ingestion.file_drop.schemas import IDENTIFIERS, SCHEMAS, EntitySchema, Rule
 from ingestion.parsing import (
     BIGINT_MAX,
     INTEGER_MAX,
     BadValue,
+    check_text,
     is_empty,
     parse_date,
     parse_int,
@@ -348,6 +350,8 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _to_text(value: Any) -> str:
+    if type(value) is str:  # the common case (CSV): only the checks text needs
+        return check_text(value, "value").strip()
     if isinstance(value, (dict, list)):
         raise BadValue("value", "is not a text value")
     if isinstance(value, bool):
@@ -393,6 +397,13 @@ def _format_check(check: str, value: str) -> tuple[str, str | None]:
     return value, None
 
 
+@functools.cache
+def _plan(entity: str) -> tuple[tuple[str, str, Rule], ...]:
+    """(column, type, rule) of an entity's file columns, worked out once (validate_row runs per row)."""
+    schema = SCHEMAS[entity]
+    return tuple((c.name, c.type, schema.rule(c.name)) for c in schema.table.columns if c.name != "_source_file")
+
+
 def validate_row(schema: EntitySchema, record: Mapping[str, Any], default_source: str,
                  source_file: str) -> tuple[dict[str, Any] | None, list[str]]:
     """One file row -> (raw row as strings/ints for the warehouse, problems).
@@ -400,14 +411,9 @@ def validate_row(schema: EntitySchema, record: Mapping[str, Any], default_source
     Problems name the column and the kind of problem, never the value: a value can be personal data
     whatever column it sits in (a phone number in a swapped ``channel`` column).
     """
-    table = schema.table
     out: dict[str, Any] = {}
     problems: list[str] = []
-    for col in table.columns:
-        name = col.name
-        if name == "_source_file":
-            continue
-        rule = schema.rule(name)
+    for name, col_type, rule in _plan(schema.entity):
         raw = record.get(name)
         if isinstance(raw, (bytes, bytearray, memoryview)):  # Parquet strings stored as plain binary
             try:
@@ -426,7 +432,7 @@ def validate_row(schema: EntitySchema, record: Mapping[str, Any], default_source
                 out[name] = None
             continue
         try:
-            value = _convert(col.type, raw)
+            value = _convert(col_type, raw)
         except BadValue as exc:
             problems.append(f"{name} {exc.problem}")
             continue

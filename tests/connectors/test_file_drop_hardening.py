@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import duckdb
+import planted
 import pytest
 
-import planted
 from ingestion.file_drop.loader import FileDropError, list_new_files, load_folder
 from orchestration.dbt import PROJECT_ROOT
 
