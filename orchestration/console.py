@@ -30,7 +30,7 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     return (ApiError, ConfigError, FileDropError, WarehouseError, WarehouseBusy, BadRecord, FileNotFoundError)
 
 
-def one_line(exc: BaseException, limit: int = 600) -> str:
+def one_line(exc: BaseException | str, limit: int = 600) -> str:
     from warehouse_io import redact
 
     text = " ".join(str(exc).split()) or type(exc).__name__
@@ -54,7 +54,14 @@ def failure_line(result: Any) -> str:
             description = data.user_failure_data.description
             return description if description.startswith(f"{step}:") else f"{step}: {description}"
         err = data.error
-        return f"{step}: {err.cls_name}: {' '.join((err.message or '').split())[:500]}" if err else f"{step} failed"
+        while err is not None and err.cause is not None:  # Dagster wraps the exception that says why
+            err = err.cause
+        if err is None:
+            return f"{step} failed"
+        message = " ".join((err.message or "").split())
+        if message.startswith(f"{err.cls_name}:"):
+            message = message[len(err.cls_name) + 1:].strip()
+        return one_line(f"{step}: {err.cls_name}: {message[:500]}")
     return "the run failed (see the log above)"
 
 
