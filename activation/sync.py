@@ -122,6 +122,9 @@ def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_ru
     started = warehouse_io.utcnow()
     with warehouse_io.connect(wh) as con:
         _ensure_tables(con)
+        # one process writes the warehouse at a time (its writer lock) and syncs run one after the other:
+        # a sync run still `running` now belongs to a process that died
+        warehouse_io.mark_abandoned(con, "ops.sync_runs", "sync_run_id", detail_column="error", by=result.sync_run_id)
         con.execute(
             "insert into ops.sync_runs (sync_run_id, sync_name, destination, mode, started_at, status) "
             "values (?, ?, ?, ?, ?, 'running')",
@@ -159,11 +162,12 @@ def run_sync(sync: SyncDefinition, *, warehouse_file: Path | None = None, dry_ru
         with warehouse_io.connect(wh) as con:
             now = warehouse_io.utcnow()
             con.execute("begin")
-            con.executemany(
-                "insert into ops.sync_records values (?, ?, ?, ?, ?, ?, ?)",
-                [(result.sync_run_id, sync.name, key, status, reason, digest, now)
-                 for key, status, reason, digest in accounting],
-            )
+            if accounting:  # an empty segment is a normal input (DuckDB refuses an empty executemany)
+                con.executemany(
+                    "insert into ops.sync_records values (?, ?, ?, ?, ?, ?, ?)",
+                    [(result.sync_run_id, sync.name, key, status, reason, digest, now)
+                     for key, status, reason, digest in accounting],
+                )
             con.execute(
                 "update ops.sync_runs set finished_at = ?, status = 'success', rows_total = ?, rows_sent = ?, "
                 "rows_unchanged = ?, rows_skipped = ?, rows_failed = ?, requests = ?, outbox_path = ? "

@@ -1,12 +1,16 @@
 """Read-only access to the warehouse for the dashboards, and the errors the pages turn into warnings.
 
 DuckDB allows one writer and, across processes, no reader while a writer holds the file (and no writer
-while a reader holds it). A connection kept open by the dashboard server would make every
-``lifecycle run`` and every Dagster materialization fail with a lock error for as long as a browser
-tab is open. So the cached resource (:func:`dashboards.queries.warehouse`) is this small handle: it
-opens ``duckdb.connect(path, read_only=True)`` for one query, fetches the result and closes it again
-(a few milliseconds on a local file); results are cached by ``st.cache_data`` so the file is opened
-rarely.
+while a reader holds it, even for a moment). The dashboards therefore never open the warehouse: they
+read its serving copy (``<warehouse>.serving.duckdb``, :mod:`warehouse_io.serving`), which the
+pipeline publishes after each successful dbt build by writing a new file aside and renaming it into
+place. A reader never blocks the pipeline, and always reads one complete publication.
+
+The cached resource (:func:`dashboards.queries.warehouse`) is this small handle: it opens the serving
+copy read-only for one query and closes it again (a few milliseconds); results are cached by
+``st.cache_data``. A warehouse built before serving copies existed (or by ``dbt build`` alone) has
+none yet: the first query publishes it, under the warehouse's writer lock, and says the warehouse is
+busy when a run holds that lock.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+import warehouse_io
 
 MARTS_SCHEMA = "marts"
 
@@ -55,28 +61,53 @@ _MISSING_TABLE = re.compile(r"Table with name (\w+) does not exist", re.IGNORECA
 
 
 class ReadOnlyWarehouse:
-    """Runs parameterised queries on the DuckDB file, one short read-only connection per query."""
+    """Runs parameterised queries on the warehouse's serving copy, one short read-only connection per query."""
 
     def __init__(self, path: Path, lock_retries: int = 3, retry_wait_seconds: float = 0.3) -> None:
-        self.path = Path(path)
+        self.path = Path(path)  # the warehouse; queries read its serving copy
+        self.serving = warehouse_io.serving_path(self.path)
         self.lock_retries = lock_retries
         self.retry_wait_seconds = retry_wait_seconds
         self._mutex = threading.Lock()
 
+    def _publish_first_copy(self) -> bool:
+        """Publish the serving copy of a warehouse that has none; False when it has no marts to serve."""
+        try:
+            with warehouse_io.writer_lock(self.path, wait=0, purpose="the dashboards publishing a first copy"):
+                if self.serving.exists():
+                    return True
+                return warehouse_io.publish_serving(self.path) is not None
+        except warehouse_io.WarehouseBusy:
+            raise WarehouseLocked(self.path) from None
+        except duckdb.IOException as exc:
+            if _LOCK_MESSAGE.search(str(exc)):  # a writer outside the pipeline (dbt by hand) holds it
+                raise WarehouseLocked(self.path) from None
+            raise
+
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        if not self.path.exists():
-            raise WarehouseMissing(self.path)
+        if not self.serving.exists():
+            if not self.path.exists():
+                raise WarehouseMissing(self.path)
+            try:
+                warehouse_io.check_warehouse_file(self.path)
+            except warehouse_io.WarehouseError as exc:
+                raise WarehouseUnavailable(str(exc)) from None
+            if not self._publish_first_copy():
+                # nothing built yet: an empty catalog, so the pages name the marts they miss
+                con = duckdb.connect(":memory:", config=dict(warehouse_io.DUCKDB_CONFIG))
+                con.execute(f"create schema {MARTS_SCHEMA}")
+                return con
         for attempt in range(self.lock_retries + 1):
             try:
-                con = duckdb.connect(str(self.path), read_only=True)
-                con.execute("set timezone = 'UTC'")
-                return con
+                return warehouse_io.open_duckdb(self.serving, read_only=True)
             except duckdb.IOException as exc:
                 if not _LOCK_MESSAGE.search(str(exc)):
                     raise
                 if attempt == self.lock_retries:
                     raise WarehouseLocked(self.path) from None
                 time.sleep(self.retry_wait_seconds)
+            except warehouse_io.WarehouseError as exc:
+                raise WarehouseUnavailable(str(exc)) from None
         raise WarehouseLocked(self.path)  # pragma: no cover (loop always returns or raises)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:

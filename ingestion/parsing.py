@@ -31,6 +31,7 @@ _TIMESTAMP = re.compile(
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?\d+(\.0+)?$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}
 
@@ -239,18 +240,28 @@ def parse_bool(value: Any, field: str = "flag", *, required: bool = False) -> bo
     raise BadValue(field, "is not a boolean")
 
 
+def check_text(text: str, field: str = "value") -> str:
+    """``text`` itself, unless it holds a NUL character or a lone UTF-16 surrogate (not storable text)."""
+    bad = _BAD_TEXT.search(text)
+    if bad is not None:
+        if bad.group(0) == "\x00":
+            raise BadValue(field, "contains a NUL character")
+        raise BadValue(field, "is not valid Unicode text (it holds a lone UTF-16 surrogate)")
+    return text
+
+
 def parse_str(value: Any, field: str = "value") -> str | None:
-    """A scalar as text (None stays None); objects and lists are rejected."""
+    """A scalar as text (None stays None); objects, lists, NUL characters and lone surrogates are rejected."""
     if value is None:
         return None
     if isinstance(value, (Mapping, list, dict)):
         raise BadValue(field, "is not a scalar")
-    if isinstance(value, bytes):
+    if isinstance(value, (bytes, bytearray, memoryview)):
         try:
-            return value.decode("utf-8")
+            return check_text(bytes(value).decode("utf-8"), field)
         except UnicodeDecodeError:
             raise BadValue(field, "is not UTF-8 text") from None
-    return str(value)
+    return check_text(str(value), field)
 
 
 def require(record: Mapping[str, Any], key: str) -> Any:

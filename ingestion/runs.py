@@ -19,7 +19,10 @@ Inside ``run`` a connector typically does::
 run killed mid-way resumes from the last committed page. ``map_records`` sends records whose mapping
 raises :class:`BadRecord` / ``ValueError`` / ``TypeError`` / ``KeyError`` to ``ops.quarantine`` with a
 reason and a record ref (never the record's personal fields in logs), and returns the good rows.
-``IngestRun`` writes one row to ``ops.ingest_runs`` per run (status running -> success | failed).
+``IngestRun`` writes one row to ``ops.ingest_runs`` per run (status running -> success | partial |
+failed); a ``running`` row that no live run owns (its process was killed) becomes ``abandoned`` when
+the next run starts. Nothing personal reaches a log line or ``detail``: reasons name fields, and any
+foreign text (an exception's message) passes through :func:`warehouse_io.redact`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,8 +43,11 @@ import pandas as pd
 import warehouse_io
 from ingestion import raw_tables
 from ingestion.parsing import BadRecord
+from warehouse_io import redact, safe_error
 
 log_default = logging.getLogger("ingestion")
+_active_runs: set[str] = set()  # ingest_run_id of the runs under way in this process
+_active_lock = threading.Lock()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -140,6 +147,7 @@ class IngestRun:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.started_at = warehouse_io.utcnow()
         self._last_counts: dict[str, int] = {}
+        self.partial_reason: str | None = None  # set when some input was not loaded: status `partial`
 
     # context manager -----------------------------------------------------------------------------
     def __enter__(self) -> IngestRun:
@@ -148,6 +156,14 @@ class IngestRun:
         schema_tables = [raw_tables.table(t) for t in self._tables] if self._tables is not None else [
             t for t in raw_tables.RAW_TABLES if t.schema == self._raw_schema]
         raw_tables.ensure_raw_tables(self.con, schema_tables or None)
+        with _active_lock:
+            keep = sorted(_active_runs)
+            abandoned = warehouse_io.mark_abandoned(self.con, "ops.ingest_runs", "ingest_run_id", keep=keep,
+                                                    by=self.run_id)
+            _active_runs.add(self.run_id)
+        if abandoned:
+            self.log.warning("%s: %d earlier ingest run(s) had stopped without finishing (killed?); marked abandoned",
+                             self.source, abandoned)
         self.con.execute(
             "insert into ops.ingest_runs (ingest_run_id, source, started_at, status) values (?, ?, ?, 'running')",
             [self.run_id, self.source, self.started_at],
@@ -158,8 +174,14 @@ class IngestRun:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         try:
             if self.con is not None:
-                status = "success" if exc is None else "failed"
-                detail = self.result.summary() if exc is None else f"{type(exc).__name__}: {exc}"[:1000]
+                status = "failed" if exc is not None else "partial" if self.partial_reason else "success"
+                if exc is not None:
+                    detail = safe_error(exc, 1000)
+                elif self.partial_reason:  # first line: what was not loaded (the CLI's partial line)
+                    detail = f"not loaded: {' '.join(self.partial_reason.split())[:1000]}\n{self.result.summary()}"
+                else:
+                    detail = self.result.summary()
+                detail = redact(detail, 4000)
                 self.con.execute(
                     "update ops.ingest_runs set finished_at = ?, status = ?, rows_loaded = ?, "
                     "rows_quarantined = ?, detail = ? where ingest_run_id = ?",
@@ -171,6 +193,8 @@ class IngestRun:
                 else:
                     self.log.error("%s: ingest run failed: %s", self.source, detail)
         finally:
+            with _active_lock:
+                _active_runs.discard(self.run_id)
             if self._cm is not None:
                 self._cm.__exit__(exc_type, exc, tb)
             self.con = None
@@ -207,8 +231,12 @@ class IngestRun:
         for i, rec in enumerate(records):
             try:
                 out = mapper(rec)
-            except (BadRecord, ValueError, TypeError, KeyError, AttributeError) as exc:
-                reason = str(exc) if isinstance(exc, BadRecord) else f"{type(exc).__name__}: {exc}"[:200]
+            except (BadRecord, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+                # our own reasons name the field and the problem; any other exception's text may quote
+                # the value (int('jane@...')), so only its type and the mapper are kept
+                reason = str(exc) if isinstance(exc, BadRecord) else (
+                    f"the record could not be mapped ({type(exc).__name__} in "
+                    f"{getattr(mapper, '__name__', 'the mapper')})")
                 bad.append((_record_ref(rec, i, ref), reason, rec))
                 continue
             if out is None:
@@ -223,7 +251,8 @@ class IngestRun:
         n = warehouse_io.quarantine(self.con, self.source, entity, records, ingest_run_id=self.run_id)
         self.result.quarantined += n
         for ref, reason, _ in records:
-            self.log.warning("%s: quarantined %s %s: %s", self.source, entity, ref, reason)
+            self.log.warning("%s: quarantined %s %s: %s", self.source, entity,
+                             redact(ref, 200, international_only=True), redact(reason, 500))
         return n
 
     def write_page(self, qualified_name: str, rows: Sequence[Mapping[str, Any]], *,

@@ -8,6 +8,12 @@
 `lifecycle run` drives the Dagster jobs of :mod:`orchestration.definitions` in process; its options
 become the run configuration of the resources (warehouse, source mode, drop folder, demo size), so
 the same graph runs with the same code whatever the source.
+
+`lifecycle run` holds the warehouse's writer lock for the whole run: a second run on the same
+warehouse refuses at once with one line (or waits, with ``--wait SECONDS``). An expected failure
+ends with one line naming the source, the request and the problem, no traceback. Exit codes: 0
+success, 1 failed, 2 usage or configuration error, 3 partial (some input was not loaded), 75 busy
+(:mod:`orchestration.exit_codes`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.dbt import PROJECT_ROOT
+from orchestration.exit_codes import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from warehouse_io import WAREHOUSE_ENV, resolve_path
 
 log = logging.getLogger("lifecycle")
@@ -79,9 +86,68 @@ def _partition_windows(source: str, run_config: dict[str, Any], start: date | No
     return windows
 
 
+class PipelineFailed(Exception):
+    """The run did not succeed; ``str()`` is the one line for the user, ``code`` the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
 def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, contacts: int | None = None,
-                 seed: int | None = None, start: date | None = None, end: date | None = None) -> None:
-    """Ingest the chosen source, build every dbt model and test, then run the activation syncs."""
+                 seed: int | None = None, start: date | None = None, end: date | None = None,
+                 verbose: bool = False, wait: float = 0.0) -> str | None:
+    """Ingest the chosen source, build every dbt model and test, then run the activation syncs.
+
+    Holds the warehouse's writer lock throughout (waiting up to ``wait`` seconds for it). Raises
+    :class:`PipelineFailed` with one line when the run fails; returns a line naming what was not
+    loaded when the run was partial, else None.
+    """
+    import warehouse_io
+
+    # checked before Dagster and dbt load (seconds): a busy warehouse or a SQLite file is said at once
+    try:
+        warehouse_io.check_warehouse_file(warehouse)
+        lock = warehouse_io.writer_lock(warehouse, wait=wait, purpose=f"`lifecycle run --source {source}`")
+        lock.__enter__()
+    except warehouse_io.WarehouseBusy as exc:
+        raise PipelineFailed(warehouse_io.redact(exc), EXIT_BUSY) from None
+    except warehouse_io.WarehouseError as exc:
+        raise PipelineFailed(warehouse_io.redact(exc)) from None
+    try:
+        from orchestration.console import expected_errors, one_line
+
+        began = warehouse_io.utcnow()
+        try:
+            _run_jobs(source, warehouse, files=files, contacts=contacts, seed=seed, start=start, end=end,
+                      verbose=verbose)
+        except expected_errors() as exc:
+            raise PipelineFailed(one_line(exc)) from None
+        return _partial_line(warehouse, began)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _partial_line(warehouse: Path, since: datetime) -> str | None:
+    """What the ingest runs since ``since`` could not load, in one line, or None when nothing is missing."""
+    import duckdb
+
+    import warehouse_io
+
+    try:
+        with warehouse_io.connect(warehouse, read_only=True) as con:
+            rows = con.execute("select source, detail from ops.ingest_runs where started_at >= ? and status = 'partial' "
+                               "order by started_at", [since]).fetchall()
+    except (duckdb.Error, FileNotFoundError):
+        return None
+    if not rows:
+        return None
+    return "; ".join(f"{src}: {(detail or '').splitlines()[0]}" for src, detail in rows)
+
+
+def _run_jobs(source: str, warehouse: Path, *, files: Path | None, contacts: int | None, seed: int | None,
+              start: date | None, end: date | None, verbose: bool) -> None:
+    from orchestration.console import console_run_config, failure_line
     from orchestration.project import prepare_dbt_project
 
     if source == "api":
@@ -89,13 +155,17 @@ def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, con
 
         if not any(spec.is_configured() for spec in API_SOURCES.values()):
             needed = "; ".join(f"{s.name}: {', '.join(s.required_env)}" for s in API_SOURCES.values())
-            raise SystemExit(f"lifecycle run --source api: no API connector is configured. Set the credentials of "
-                             f"at least one source ({needed}).")
-    prepare_dbt_project()
+            raise PipelineFailed(f"lifecycle run --source api: no API connector is configured. Set the credentials "
+                                 f"of at least one source ({needed}).", EXIT_USAGE)
+    try:
+        prepare_dbt_project()
+    except Exception as exc:  # noqa: BLE001 - dbt parse failed: its first error line is the message
+        raise PipelineFailed(_parse_failure_line(exc), EXIT_USAGE) from None
     from orchestration.definitions import defs
     from orchestration.jobs import PIPELINE_JOB
 
-    run_config = pipeline_run_config(source, warehouse, files=files, contacts=contacts, seed=seed)
+    run_config = {**pipeline_run_config(source, warehouse, files=files, contacts=contacts, seed=seed),
+                  **console_run_config(verbose)}
     instance = _instance()
     for name, (first, last) in _partition_windows(source, run_config, start, end).items():
         # one run over the whole range (the assets have a single-run backfill policy)
@@ -104,17 +174,36 @@ def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, con
             tags={"dagster/asset_partition_range_start": first.isoformat(),
                   "dagster/asset_partition_range_end": last.isoformat()})
         if not result.success:
-            raise SystemExit(f"lifecycle run: loading {name} ({first} to {last}) failed (see the log above)")
+            raise PipelineFailed(f"loading {name} ({first} to {last}) failed: {failure_line(result)}")
     result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(run_config=run_config, instance=instance,
                                                                    raise_on_error=False)
     if not result.success:
-        raise SystemExit("lifecycle run: the pipeline failed (see the log above)")
+        raise PipelineFailed(failure_line(result))
+
+
+def _parse_failure_line(exc: BaseException) -> str:
+    """dbt parse failed (a var with a bad value, a broken model): the line that says why."""
+    from warehouse_io import redact
+
+    lines = [" ".join(line.split()) for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        low = line.lower()
+        if "error" in low and ("var" in low or "compilation" in low or "parsing" in low):
+            return redact(f"dbt could not parse the project: {line[:500]}")
+    return redact(f"dbt could not parse the project: {lines[-1][:500]}" if lines else
+                  f"dbt could not parse the project ({type(exc).__name__})")
 
 
 def _summary(path: Path) -> str:
+    """Counts from the serving copy the pipeline just published (what the dashboards show)."""
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
+    import warehouse_io
+
+    serving = warehouse_io.serving_path(path)
+    if not serving.exists():
+        return "no marts published yet"
+    con = warehouse_io.open_duckdb(serving, read_only=True)
     try:
         parts = []
         for label, sql in (("contacts", "select count(*) from marts.dim_contacts"),
@@ -160,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=int, default=None)
     run.add_argument("--start", type=date.fromisoformat, help="first day to backfill (time-sliced API sources)")
     run.add_argument("--end", type=date.fromisoformat, help="last day to backfill (time-sliced API sources)")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait this long for another run on the same warehouse to finish (default: refuse at once)")
 
     dash = sub.add_parser("dashboard", help="serve the dashboards on the existing warehouse")
     dash.add_argument("--port", type=int, default=8501)
@@ -183,17 +274,25 @@ def main(argv: list[str] | None = None) -> int:
         if folder is not None and not folder.is_dir():
             parser.error(f"--files {files}: not a folder")
         began = time.monotonic()
-        run_pipeline(source, path, files=folder, contacts=args.contacts, seed=args.seed,
-                     start=getattr(args, "start", None), end=getattr(args, "end", None))
+        try:
+            partial = run_pipeline(source, path, files=folder, contacts=args.contacts, seed=args.seed,
+                                   start=getattr(args, "start", None), end=getattr(args, "end", None),
+                                   verbose=args.verbose, wait=getattr(args, "wait", 0.0))
+        except PipelineFailed as exc:
+            print(f"lifecycle {args.command} failed: {exc}", file=sys.stderr, flush=True)
+            return exc.code
         print(f"Pipeline finished in {time.monotonic() - began:.0f} s: {_summary(path)}. Warehouse: {path}",
               flush=True)
+        if partial:
+            print(f"lifecycle {args.command} partial: some input was not loaded: {partial}", file=sys.stderr,
+                  flush=True)
         if args.command == "demo" and not args.no_serve:
             return serve_dashboard(args.port, path)
-        return 0
+        return EXIT_PARTIAL if partial else EXIT_OK
     if args.command == "dashboard":
         if not path.exists():
             print(f"No warehouse at {path} yet: run `lifecycle run` first.", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
         return serve_dashboard(args.port, path)
     if args.command == "dagster":
         from orchestration.project import prepare_dbt_project
@@ -205,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                WAREHOUSE_ENV: str(path)}
         return subprocess.call([str(bindir / "dagster"), "dev", "-m", "orchestration.definitions",
                                 "-p", str(args.port)], cwd=PROJECT_ROOT, env=env)
-    return 2
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from orchestration.assets.activation import activation_assets
 from orchestration.assets.analytics import analytics_assets
 from orchestration.assets.dbt import lifecycle_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
+from orchestration.console import lifecycle_console
 from orchestration.jobs import build_jobs, file_drop_sensor
 from orchestration.resources import build_resources
 
@@ -18,4 +19,6 @@ defs = dg.Definitions(
     schedules=schedules,
     sensors=[file_drop_sensor()],
     resources=build_resources(),
+    # used when a run's configuration names it (`lifecycle run` does); other runs keep Dagster's default
+    loggers={"console": lifecycle_console},
 )

@@ -39,6 +39,9 @@ from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable
 from warehouse_io import WAREHOUSE_ENV, resolve_path
 
 SOURCE_ENV = "LIFECYCLE_SOURCE"
+LOCK_WAIT_ENV = "LIFECYCLE_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 1800.0
+FILES_SOURCE_SYSTEM_ENV = "LIFECYCLE_FILES_SOURCE_SYSTEM"
 SOURCE_MODES = ("demo", "files", "api")
 FILES_DIR_ENV = "LIFECYCLE_FILES_DIR"
 DEFAULT_FILES_DIR = Path("data") / "file_drop"
@@ -50,6 +53,15 @@ def _env(name: str) -> str | None:
     """A variable's value when the run starts (never at import)."""
     value = dg.EnvVar(name).get_value()
     return value if value not in (None, "") else None
+
+
+def lock_wait_seconds() -> float:
+    """How long a step of a Dagster run waits for the warehouse's writer lock (``LIFECYCLE_LOCK_WAIT``)."""
+    raw = _env(LOCK_WAIT_ENV)
+    try:
+        return max(0.0, float(raw)) if raw is not None else DEFAULT_LOCK_WAIT
+    except ValueError:
+        raise dg.Failure(f"{LOCK_WAIT_ENV}={raw!r} is not a number of seconds") from None
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -105,9 +117,15 @@ class FileDropResource(dg.ConfigurableResource):
     """The folder of export files."""
 
     folder: str = Field(default="", description=f"drop folder; empty: ${FILES_DIR_ENV} or data/file_drop")
+    source_system: str = Field(default="", description=f"source system of its rows; empty: "
+                                                       f"${FILES_SOURCE_SYSTEM_ENV}, else the one recorded on "
+                                                       "the folder's first load, else the folder's name")
 
     def path(self) -> Path:
         return Path(self.folder or _env(FILES_DIR_ENV) or DEFAULT_FILES_DIR).expanduser().resolve()
+
+    def source_system_name(self) -> str | None:
+        return self.source_system or _env(FILES_SOURCE_SYSTEM_ENV)
 
     def configured(self) -> bool:
         """True when a folder was named (config or environment), not just the default."""

@@ -96,3 +96,18 @@ def test_each_run_is_logged_and_a_missing_segment_fails_loudly(tmp_path):
 def test_live_mode_is_refused_until_destinations_exist(tmp_path):
     with pytest.raises(NotImplementedError):
         run_sync(SYNC, warehouse_file=tmp_path / "w.duckdb", dry_run=False)
+
+
+def test_an_empty_segment_is_a_normal_run_and_a_killed_run_is_marked_abandoned(tmp_path):
+    wh = tmp_path / "w.duckdb"
+    _segment(wh, _rows(1))
+    with warehouse_io.connect(wh) as con:
+        con.execute("delete from marts.seg_hot_leads")
+        warehouse_io.ensure_ops_tables(con)  # a run killed mid-way left its row `running`
+        con.execute("insert into ops.sync_runs (sync_run_id, sync_name, destination, mode, started_at, status) "
+                    "values ('dead', 'hubspot_hot_leads', 'hubspot', 'dry_run', now(), 'running')")
+    result = run_sync(SYNC, warehouse_file=wh, dry_run=True)
+    assert (result.rows_total, result.rows_sent, result.requests) == (0, 0, 0)
+    with warehouse_io.connect(wh, read_only=True) as con:
+        runs = dict(con.execute("select sync_run_id, status from ops.sync_runs").fetchall())
+    assert runs == {"dead": "abandoned", result.sync_run_id: "success"}

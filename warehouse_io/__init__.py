@@ -6,8 +6,22 @@ none of them. Table definitions (:mod:`warehouse_io.tables`), the ``ops`` regist
 quarantine / cursor path (:mod:`warehouse_io.writes`).
 """
 
-from warehouse_io.connection import DEFAULT_WAREHOUSE, WAREHOUSE_ENV, connect, resolve_path, utcnow, warehouse_path
+from warehouse_io.connection import (
+    DEFAULT_WAREHOUSE,
+    DUCKDB_CONFIG,
+    WAREHOUSE_ENV,
+    WarehouseError,
+    check_warehouse_file,
+    connect,
+    open_duckdb,
+    resolve_path,
+    utcnow,
+    warehouse_path,
+)
+from warehouse_io.locking import WarehouseBusy, holds_writer_lock, writer_lock
 from warehouse_io.ops import OPS_TABLES
+from warehouse_io.privacy import redact, safe_error
+from warehouse_io.serving import publish_serving, serving_path
 from warehouse_io.tables import LOADED_AT, MONEY, TS, Column, Table
 from warehouse_io.writes import (
     cursor_sql,
@@ -15,6 +29,7 @@ from warehouse_io.writes import (
     ensure_table,
     ensure_tables,
     get_cursor,
+    mark_abandoned,
     merge_batches,
     merge_rows,
     quarantine,
@@ -24,7 +39,9 @@ from warehouse_io.writes import (
 )
 
 __all__ = [
-    "DEFAULT_WAREHOUSE", "LOADED_AT", "MONEY", "OPS_TABLES", "TS", "WAREHOUSE_ENV", "Column", "Table", "connect",
-    "cursor_sql", "ensure_ops_tables", "ensure_table", "ensure_tables", "get_cursor", "merge_batches", "merge_rows",
-    "quarantine", "quarantine_statements", "replace_rows", "resolve_path", "set_cursor", "utcnow", "warehouse_path",
+    "DEFAULT_WAREHOUSE", "DUCKDB_CONFIG", "LOADED_AT", "MONEY", "OPS_TABLES", "TS", "WAREHOUSE_ENV", "Column", "Table",
+    "WarehouseBusy", "WarehouseError", "check_warehouse_file", "connect", "cursor_sql", "ensure_ops_tables",
+    "ensure_table", "ensure_tables", "get_cursor", "holds_writer_lock", "mark_abandoned", "merge_batches", "merge_rows",
+    "open_duckdb", "publish_serving", "quarantine", "quarantine_statements", "redact", "replace_rows", "resolve_path",
+    "safe_error", "serving_path", "set_cursor", "utcnow", "warehouse_path", "writer_lock",
 ]

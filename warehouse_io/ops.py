@@ -45,20 +45,31 @@ QUARANTINE = _ops("quarantine", "Records a loader rejected, with the reason, kep
 ])
 
 FILE_LOADS = _ops("file_loads", "Every file the file drop looked at, with its outcome.", (), [
-    ("file_path", "varchar", "Absolute path of the file."),
+    ("file_path", "varchar", "Absolute path of the file (inside the drop folder; links are not followed)."),
     ("file_name", "varchar", "Path relative to the drop folder."),
     ("entity", "varchar", "Entity the file holds."),
     ("source_system", "varchar", "Exporting system (the folder name unless the file says otherwise)."),
     ("size_bytes", "bigint", "Size when loaded."),
     ("modified_at", TS, "Modification time when loaded (UTC)."),
     ("sha256", "varchar", "Content hash."),
-    ("status", "varchar", "loaded or failed."),
+    ("status", "varchar", "loaded, failed or skipped (a file the drop does not read: unknown format or entity, a link)."),
     ("rows", "bigint", "Rows loaded."),
     ("rows_quarantined", "bigint", "Rows quarantined."),
     ("error", "varchar", "Why the whole file failed."),
     ("ingest_run_id", "varchar", "Run that read it."),
     ("loaded_at", TS, "When (UTC)."),
+    ("folder_key", "varchar", "Identity of the drop folder on disk (see ops.file_drop_folders)."),
 ])
+
+FILE_DROP_FOLDERS = _ops(
+    "file_drop_folders", "Each drop folder the file drop has loaded, and the source system its rows carry.",
+    ("folder_key",), [
+        ("folder_key", "varchar", "The folder's identity on disk (device and inode), kept when the folder is renamed."),
+        ("folder_path", "varchar", "The folder's path when last loaded."),
+        ("source_system", "varchar", "Source system given to its rows (the folder's name on first load)."),
+        ("first_loaded_at", TS, "First load (UTC)."),
+        ("last_loaded_at", TS, "Latest load (UTC)."),
+    ])
 
 SYNC_RUNS = _ops("sync_runs", "One row per activation sync run.", ("sync_run_id",), [
     ("sync_run_id", "varchar", "Run id (uuid)."),
@@ -108,6 +119,6 @@ SYNC_FAILURES = _ops("sync_failures", "Rows a destination rejected, retried on t
     ("sync_run_id", "varchar", "Latest run that failed it."),
 ])
 
-OPS_TABLES: tuple[Table, ...] = (INGEST_CURSORS, INGEST_RUNS, QUARANTINE, FILE_LOADS, SYNC_RUNS, SYNC_STATE,
-                                 SYNC_RECORDS, SYNC_FAILURES)
+OPS_TABLES: tuple[Table, ...] = (INGEST_CURSORS, INGEST_RUNS, QUARANTINE, FILE_LOADS, FILE_DROP_FOLDERS, SYNC_RUNS,
+                                 SYNC_STATE, SYNC_RECORDS, SYNC_FAILURES)
 BY_NAME: dict[str, Table] = {t.qualified_name: t for t in OPS_TABLES}

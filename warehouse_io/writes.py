@@ -19,9 +19,25 @@ import pandas as pd
 
 from warehouse_io.connection import utcnow
 from warehouse_io.ops import OPS_TABLES, QUARANTINE
+from warehouse_io.privacy import redact
 from warehouse_io.tables import LOADED_AT, Table
 
 Statement = tuple[str, Sequence[Any]]
+
+
+def _json_default(value: Any) -> Any:
+    """Values JSON lacks, kept faithfully in a quarantined record: bytes as text (or base64), the rest as text."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            return {"_base64": base64.b64encode(raw).decode("ascii")}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -176,7 +192,10 @@ def quarantine_statements(source: str, entity: str, records: Sequence[Quarantine
     """Insert statements for bad records (to run in the transaction of the rows they came with).
 
     ``record_ref`` names where the record came from (``file.csv:17``, ``id 42``); the record itself is
-    kept as JSON so nothing is lost and it can be replayed once fixed.
+    kept as JSON so nothing is lost and it can be replayed once fixed (a record that could not be
+    parsed at all is kept as its raw text by the caller). Reasons and refs pass through
+    :func:`warehouse_io.privacy.redact`: whatever a caller put in them, no email address or phone
+    number reaches the quarantine's message columns (the ``record`` column keeps the data itself).
     """
     now = utcnow()
     cols = ", ".join(QUARANTINE.column_names)
@@ -185,8 +204,9 @@ def quarantine_statements(source: str, entity: str, records: Sequence[Quarantine
         part = records[start:start + chunk]
         params: list[Any] = []
         for ref, reason, rec in part:
-            record = None if rec is None else json.dumps(rec, default=str)
-            params += [str(uuid.uuid4()), source, entity, ref, reason, record, ingest_run_id, now]
+            record = None if rec is None else json.dumps(rec, default=_json_default)
+            safe_ref = None if ref is None else redact(ref, 500, international_only=True)
+            params += [str(uuid.uuid4()), source, entity, safe_ref, redact(reason, 2000), record, ingest_run_id, now]
         marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
         stmts.append((f"insert into ops.quarantine ({cols}) values {marks}", params))
     return stmts
@@ -206,3 +226,26 @@ def quarantine(con: duckdb.DuckDBPyConnection, source: str, entity: str, records
 
     _in_transaction(con, work)
     return len(records)
+
+
+# ------------------------------------------------------------------------------------------------
+# Runs left behind
+# ------------------------------------------------------------------------------------------------
+def mark_abandoned(con: duckdb.DuckDBPyConnection, table: str, key: str, keep: Sequence[str] = (),
+                   detail_column: str = "detail", by: str | None = None) -> int:
+    """Rows of a run table still ``running`` that no live run owns become ``abandoned``.
+
+    Only one process writes the warehouse at a time (the writer lock), so a ``running`` row that is
+    not one of ``keep`` (the runs of this process) belongs to a process that died (killed, out of
+    memory, power cut). Returns how many rows were marked.
+    """
+    ensure_ops_tables(con)
+    marks = ", ".join("?" for _ in keep)
+    where = "status = 'running'" + (f" and {key} not in ({marks})" if keep else "")
+    n = con.execute(f"select count(*) from {table} where {where}", list(keep)).fetchone()[0]
+    if n:
+        note = "abandoned: the run stopped without finishing (killed or crashed)" + (
+            f"; found by run {by}" if by else "")
+        con.execute(f"update {table} set status = 'abandoned', finished_at = coalesce(finished_at, ?), "
+                    f"{detail_column} = ? where {where}", [utcnow(), note, *keep])
+    return n

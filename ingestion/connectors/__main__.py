@@ -1,8 +1,10 @@
 """``python -m ingestion.connectors <name> [--warehouse PATH] [--start YYYY-MM-DD] [--end YYYY-MM-DD]``.
 
 Runs one connector against the warehouse and prints its one-line summary (counts only). ``list``
-shows the registered connectors and whether their environment variables are set. Exit code 0 on
-success, 1 when the run failed, 2 on a usage or configuration error.
+shows the registered connectors and whether their environment variables are set. Exit codes: 0
+success, 1 the run failed (one line says why), 2 usage or configuration error, 3 partial (the run
+finished but some input was not loaded, e.g. a file of the drop folder failed), 75 the warehouse is
+busy (another run writes to it). The same codes as ``lifecycle run``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 import warehouse_io
 from ingestion.runs import ConfigError
 from ingestion.sources import SOURCES
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_BUSY = 0, 1, 2, 3, 75
 
 
 def _date(text: str) -> date:
@@ -54,15 +58,22 @@ def main(argv: list[str] | None = None) -> int:
     wh = args.warehouse or warehouse_io.warehouse_path()
     log = logging.getLogger(f"ingestion.connectors.{spec.name}")
     try:
-        result = spec.run(wh, start=args.start, end=args.end, log=log)
+        with warehouse_io.writer_lock(wh, purpose=f"`python -m ingestion.connectors {spec.name}`"):
+            result = spec.run(wh, start=args.start, end=args.end, log=log)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - the message is already free of tokens (ApiError scrubs)
-        print(f"{spec.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
+    except warehouse_io.WarehouseBusy as exc:
+        print(f"{spec.name}: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except Exception as exc:  # noqa: BLE001 - one line, tokens scrubbed (ApiError) and personal values redacted
+        print(f"{spec.name} failed: {warehouse_io.safe_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     print(result.summary())
-    return 0
+    if getattr(result, "partial", False):
+        print(f"{spec.name}: partial: some input was not loaded (see the lines above)", file=sys.stderr)
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingestion.connectors.http import ApiClient
+from ingestion.connectors.http import ApiClient, ApiError, CursorGuard
 from ingestion.parsing import (
     BadRecord,
     day_end_exclusive,
@@ -136,6 +136,17 @@ def _offset(after: Any) -> int:
         return 0
 
 
+def _results(api: ApiClient, path: str, answer: Any) -> list[Any]:
+    """The ``results`` list of a HubSpot answer, or an :class:`ApiError` naming the request."""
+    results = answer.get("results") if isinstance(answer, Mapping) else None
+    if results is None and isinstance(answer, Mapping) and "results" not in answer and path.endswith("/batch/read"):
+        return []
+    if not isinstance(results, list):
+        raise ApiError(f"{SOURCE}: POST {path} answered without a results list", source=SOURCE, method="POST",
+                       endpoint=path)
+    return results
+
+
 def _client(settings: Mapping[str, str], log: logging.Logger) -> ApiClient:
     return ApiClient(SOURCE, env_default("HUBSPOT_BASE_URL", DEFAULT_BASE_URL, settings),
                      bearer_token=env_required("HUBSPOT_ACCESS_TOKEN", settings), log=log)
@@ -161,6 +172,9 @@ def _sync(api: ApiClient, run_: IngestRun, obj: str, mod_prop: str, props: list[
         since = _ms(day_start(start))
     after = state.get("after")
     until = _ms(day_end_exclusive(end)) if end else None
+    search = f"/crm/v3/objects/{obj}/search"
+    guard = CursorGuard(api, "POST", search, "cursor (paging.next.after, or the restart time)")
+    guard.check([since, after])
     while True:
         filters = [{"propertyName": mod_prop, "operator": "GTE", "value": str(since or 0)}]
         if until is not None:
@@ -170,11 +184,10 @@ def _sync(api: ApiClient, run_: IngestRun, obj: str, mod_prop: str, props: list[
                                 "properties": props, "limit": PAGE_LIMIT}
         if after:
             body["after"] = after
-        data = api.post_json(f"/crm/v3/objects/{obj}/search", body)
-        results = data.get("results") if isinstance(data, Mapping) else None
-        if not isinstance(results, list):
-            raise BadRecord(f"{obj} search answer has no results list")
-        nxt = ((data.get("paging") or {}).get("next") or {}).get("after")
+        data = api.post_json(search, body)
+        results = _results(api, search, data)
+        paging = data.get("paging") if isinstance(data.get("paging"), Mapping) else {}
+        nxt = (paging.get("next") if isinstance(paging.get("next"), Mapping) else {}).get("after")
         ref = lambda r, i: f"{obj} {r.get('id')}" if isinstance(r, Mapping) and r.get("id") else f"{obj} index {i}"  # noqa: E731
         if obj == "contacts":
             rows = run_.map_records("contacts", results, map_contact, ref=ref)
@@ -186,17 +199,18 @@ def _sync(api: ApiClient, run_: IngestRun, obj: str, mod_prop: str, props: list[
         ids = [r[key] for r in rows]
         if ids:
             hist_prop = "lifecyclestage" if obj == "contacts" else "dealstage"
-            hist = api.post_json(f"/crm/v3/objects/{obj}/batch/read", {
+            read = f"/crm/v3/objects/{obj}/batch/read"
+            hist = _results(api, read, api.post_json(read, {
                 "inputs": [{"id": str(i)} for i in ids], "properties": [hist_prop],
-                "propertiesWithHistory": [hist_prop]}).get("results") or []
+                "propertiesWithHistory": [hist_prop]}))
             if obj == "contacts":
                 batches["raw_hubspot.contact_lifecycle_history"] = run_.map_records(
                     "contact_lifecycle_history", hist, map_contact_history, ref=ref)
             else:
                 batches["raw_hubspot.deal_stage_history"] = run_.map_records(
                     "deal_stage_history", hist, map_deal_history, ref=ref)
-                assoc = api.post_json("/crm/v4/associations/deals/contacts/batch/read",
-                                      {"inputs": [{"id": str(i)} for i in ids]}).get("results") or []
+                assoc_path = "/crm/v4/associations/deals/contacts/batch/read"
+                assoc = _results(api, assoc_path, api.post_json(assoc_path, {"inputs": [{"id": str(i)} for i in ids]}))
                 batches["raw_hubspot.deal_contacts"] = run_.map_records(
                     "deal_contacts", assoc, map_association, ref=lambda r, i: f"deal association index {i}")
         last_mod = max((r["lastmodifieddate"] for r in rows), default=None)
@@ -207,6 +221,8 @@ def _sync(api: ApiClient, run_: IngestRun, obj: str, mod_prop: str, props: list[
             cursor = {"since": since, "after": nxt}
         else:
             cursor = {"since": _ms(last_mod) if last_mod is not None else since, "after": None}
+        if nxt:
+            guard.check([cursor["since"], cursor["after"]])  # before committing: a loop must not move the cursor
         run_.write_pages(batches, stream=stream, cursor=cursor)
         if not nxt:
             return

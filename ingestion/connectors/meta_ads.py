@@ -30,14 +30,13 @@ import json
 import logging
 import os
 import re
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.connectors.http import MAX_RETRY_AFTER_ENV, ApiClient, ApiError
+from ingestion.connectors.http import MAX_RETRY_AFTER_ENV, ApiClient, ApiError, CursorGuard
 from ingestion.parsing import (
     BadRecord,
     parse_date,
@@ -139,23 +138,24 @@ class MetaApi:
         query = {**params, "access_token": self.token}
         for attempt in range(RATE_LIMIT_TRIES + 1):
             resp = self.client.request("GET", path, params=query, ok_statuses=(400, 403))
-            try:
-                body = resp.json()
-            except ValueError:
-                body = None
             if resp.status_code < 400:
+                body = self.client.parse_json(resp)  # an HTML page or garbage: an ApiError saying so
                 if not isinstance(body, dict):
                     raise ApiError(f"{SOURCE}: GET /{path} returned a body that is not a JSON object",
                                    source=SOURCE, method="GET", endpoint=f"/{path}", status=resp.status_code)
                 return body
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
             err = body.get("error") if isinstance(body, dict) else None
             err = err if isinstance(err, dict) else {}
             code = err.get("code")
-            detail = f"code={code}; type={err.get('type')}; message={self.client.scrub(str(err.get('message')))[:200]}"
+            detail = f"code={code}; type={err.get('type')}; message={self.client.clean(str(err.get('message')), 200)}"
             if code in RATE_LIMIT_CODES and attempt < RATE_LIMIT_TRIES:
                 pause = rate_limit_pause(attempt)
                 self.log.warning("%s: rate limited on /%s (code %s); waiting %.1f s", SOURCE, path, code, pause)
-                time.sleep(pause)
+                self.client.pause(pause, endpoint=f"/{path}")
                 continue
             raise ApiError(f"{SOURCE}: GET /{path} returned HTTP {resp.status_code}: {detail}", source=SOURCE,
                            method="GET", endpoint=f"/{path}", status=resp.status_code, detail=detail)
@@ -164,7 +164,8 @@ class MetaApi:
     def pages(self, path: str, params: Mapping[str, Any], after: str | None = None
               ) -> Iterator[tuple[list[Any], str | None]]:
         """Yield (records, after token of the next page or None) following ``paging.next``."""
-        seen: set[str] = set()
+        guard = CursorGuard(self.client, "GET", path, "cursor (paging.cursors.after)")
+        guard.check(after)
         while True:
             query = dict(params)
             if after:
@@ -176,11 +177,11 @@ class MetaApi:
                                endpoint=f"/{path}")
             paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
             cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
-            nxt = cursors.get("after") if paging.get("next") and data else None
-            if nxt in seen:
-                nxt = None
-            if nxt:
-                seen.add(nxt)
+            next_url = paging.get("next") if data else None
+            if isinstance(next_url, str) and next_url.startswith(("http://", "https://")):
+                self.client.check_same_origin(next_url)
+            nxt = cursors.get("after") if next_url else None
+            guard.check(nxt)  # a server repeating a cursor must not page forever
             yield data, nxt
             if not nxt:
                 return

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ingestion.connectors.http import ApiClient, dumps_compact
+from ingestion.connectors.http import ApiClient, ApiError, CursorGuard, dumps_compact
 from ingestion.parsing import (
     BadRecord,
     parse_int,
@@ -199,7 +199,8 @@ def _pages(api: ApiClient, method: str, path: str, body: Any = None,
            start_cursor: str | None = None) -> Iterator[tuple[list[Any], str | None]]:
     """Yield (items, next cursorId) for a cursorId-paginated endpoint."""
     cursor = start_cursor
-    seen: set[str] = set()
+    guard = CursorGuard(api, method, path, "cursorId")
+    guard.check(cursor)
     while True:
         params: dict[str, Any] = {"limit": PAGE_LIMIT}
         if cursor:
@@ -207,12 +208,14 @@ def _pages(api: ApiClient, method: str, path: str, body: Any = None,
         data = api.json(method, path, params=params, json_body=body if method == "POST" else None)
         items = data.get("items") if isinstance(data, Mapping) else None
         if not isinstance(items, list):
-            raise BadRecord(f"{path}: answer has no items list")
-        nxt = _cursor_id((data.get("pagination") or {}).get("next")) if items else None
-        if nxt is not None and nxt in seen:  # a server repeating a cursor must not loop forever
-            nxt = None
-        if nxt:
-            seen.add(nxt)
+            raise ApiError(f"{SOURCE}: {method} {path} answered without an items list", source=SOURCE,
+                           method=method, endpoint=path)
+        pagination = data.get("pagination") if isinstance(data.get("pagination"), Mapping) else {}
+        next_url = pagination.get("next") if items else None
+        if isinstance(next_url, str) and next_url.startswith(("http://", "https://", "//")):
+            api.check_same_origin(api.url(path) if next_url.startswith("//") else next_url, method=method)
+        nxt = _cursor_id(next_url)
+        guard.check(nxt)  # a server repeating a cursor must not page forever
         yield items, nxt
         if not nxt:
             return

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.connectors.http import ApiClient, ApiError
+from ingestion.connectors.http import ApiClient, ApiError, CursorGuard
 from ingestion.parsing import (
     day_end_exclusive,
     day_start,
@@ -144,11 +144,19 @@ def _sync(api: ApiClient, prefix: str, run_: IngestRun, obj: str, start: date | 
             continue
         break
     map_record = mapper(fields, present)
+    guard = CursorGuard(api, "GET", f"{prefix}/queryAll", "nextRecordsUrl")
     while True:
         records = data.get("records") if isinstance(data, Mapping) else None
         if not isinstance(records, list):
             raise ApiError(f"{SOURCE}: {obj} query answer has no records list", source=SOURCE, method="GET",
                            endpoint=f"{prefix}/queryAll")
+        nxt = None if data.get("done", True) else data.get("nextRecordsUrl")
+        if nxt is not None and not isinstance(nxt, str):
+            raise ApiError(f"{SOURCE}: {obj} query answer has a nextRecordsUrl that is not text", source=SOURCE,
+                           method="GET", endpoint=f"{prefix}/queryAll")
+        if nxt:
+            api.url(nxt)  # another host: an ApiError before anything of this page is committed
+            guard.check(nxt)
         rows = run_.map_records(obj, records, map_record,
                                 ref=lambda r, i: f"{obj} {r.get('Id')}" if isinstance(r, Mapping) and r.get("Id")
                                 else f"{obj} index {i}")
@@ -157,8 +165,7 @@ def _sync(api: ApiClient, prefix: str, run_: IngestRun, obj: str, start: date | 
         run_.write_page(table, rows, stream=stream, cursor=cursor)
         if cursor:
             since = parse_ts(cursor)
-        nxt = data.get("nextRecordsUrl")
-        if data.get("done", True) or not nxt:
+        if not nxt:
             return
         data = api.get_json(nxt)
 

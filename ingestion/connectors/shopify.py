@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ingestion.connectors.http import ApiClient, ApiError
+from ingestion.connectors.http import ApiClient, ApiError, CursorGuard
 from ingestion.parsing import (
     BadRecord,
     parse_decimal,
@@ -69,10 +69,12 @@ T_REFUNDS = "raw_shop.refunds"
 # ------------------------------------------------------------------------------------------------
 # HTTP
 # ------------------------------------------------------------------------------------------------
-def next_page_info(resp: Any) -> str | None:
+def next_page_info(resp: Any, api: ApiClient | None = None) -> str | None:
     link = resp.links.get("next") if hasattr(resp, "links") else None
     if not link or not link.get("url"):
         return None
+    if api is not None:
+        api.check_same_origin(api.url(link["url"]) if link["url"].startswith("/") else link["url"])
     vals = parse_qs(urlsplit(link["url"]).query).get("page_info")
     return vals[0] if vals else None
 
@@ -92,24 +94,19 @@ def _throttle(resp: Any, log: logging.Logger) -> None:
 def pages(api: ApiClient, resource: str, key: str, params: Mapping[str, Any], page_info: str | None,
           log: logging.Logger) -> Iterator[tuple[list[Any], str | None]]:
     """Yield (records, page_info of the next page or None)."""
-    seen: set[str] = set()
+    guard = CursorGuard(api, "GET", resource, "page_info (Link rel=next)")
+    guard.check(page_info)
     while True:
         query = {"limit": PAGE_LIMIT, "page_info": page_info} if page_info else {"limit": PAGE_LIMIT, **params}
         resp = api.request("GET", resource, params=query)
         _throttle(resp, log)
-        try:
-            body = resp.json()
-        except ValueError:
-            body = None
+        body = api.parse_json(resp)  # an HTML page or garbage: an ApiError saying so
         items = body.get(key) if isinstance(body, Mapping) else None
         if not isinstance(items, list):
             raise ApiError(f"{SOURCE}: GET /{resource} answer has no {key} list", source=SOURCE, method="GET",
                            endpoint=f"/{resource}", status=resp.status_code)
-        nxt = next_page_info(resp) if items else None
-        if nxt in seen:
-            nxt = None
-        if nxt:
-            seen.add(nxt)
+        nxt = next_page_info(resp, api) if items else None
+        guard.check(nxt)  # a server repeating a cursor must not page forever
         yield items, nxt
         if not nxt:
             return

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -92,12 +91,12 @@ class TikTokApi:
                     raise TikTokError(f"{SOURCE}: GET /{path} answer has no data object", source=SOURCE,
                                       method="GET", endpoint=f"/{path}")
                 return data
-            message = self.client.scrub(str(body.get("message")))[:200]
+            message = self.client.clean(str(body.get("message")), 200)
             transient = code == RATE_LIMIT_CODE or (isinstance(code, int) and 50000 <= code < 60000)
             if transient and attempt < RETRY_TRIES:
                 pause = rate_limit_pause(attempt)
                 self.log.warning("%s: /%s answered code %s; waiting %.1f s", SOURCE, path, code, pause)
-                time.sleep(pause)
+                self.client.pause(pause, endpoint=f"/{path}")
                 continue
             detail = f"code={code}; message={message}"
             raise TikTokError(f"{SOURCE}: GET /{path} failed: {detail}", source=SOURCE, method="GET",
@@ -108,6 +107,7 @@ class TikTokApi:
               ) -> Iterator[tuple[list[Any], int, bool]]:
         """Yield (records, page number, is_last) using ``page``/``page_size`` and ``page_info.total_page``."""
         page = start_page
+        previous: str | None = None
         while True:
             data = self.get(path, {**params, "page": page, "page_size": PAGE_SIZE})
             items = data.get("list")
@@ -117,8 +117,20 @@ class TikTokApi:
                 raise TikTokError(f"{SOURCE}: GET /{path} data.list is not a list", source=SOURCE, method="GET",
                                   endpoint=f"/{path}")
             info = data.get("page_info") if isinstance(data.get("page_info"), dict) else {}
-            total = parse_int(info.get("total_page"), "total_page") or 1
+            try:
+                total = parse_int(info.get("total_page"), "total_page") or 1
+            except BadRecord:
+                raise TikTokError(f"{SOURCE}: GET /{path} page_info.total_page is not a number", source=SOURCE,
+                                  method="GET", endpoint=f"/{path}") from None
             last = page >= total or not items
+            # paging is by number, so a looping server shows as the same records again on the next page
+            fingerprint = json.dumps(items, sort_keys=True, default=str) if items else None
+            if fingerprint is not None and fingerprint == previous:
+                raise TikTokError(
+                    f"{SOURCE}: GET /{path} returned the same records for page {page} as for page {page - 1}: "
+                    "the server ignores the page number, so the run stops here",
+                    source=SOURCE, method="GET", endpoint=f"/{path}")
+            previous = fingerprint
             yield items, page, last
             if last:
                 return

@@ -213,11 +213,19 @@ Example folders: `examples/file_drop/` (a consistent data set for every entity) 
   `contacts.csv`, `contacts_2024-05.csv`, `orders-may.parquet`, `messages.jsonl` (case does not matter).
 - Or the file sits in a subfolder named after the entity, at any depth below it:
   `touchpoints/2024-05.csv`, `orders/2024/06.parquet`. Files in other subfolders are reported as skipped.
-- Formats by extension: `.csv` (UTF-8, header line; `,`, `;` or tab separated, detected from the
-  header), `.jsonl` / `.ndjson` (one JSON object per line), `.parquet`.
+- Formats by extension: `.csv` (UTF-8, or UTF-16 with a byte-order mark; a header line; `,`, `;`, tab
+  or `|` separated, detected from the header), `.jsonl` / `.ndjson` (one JSON object per line),
+  `.parquet`. Header names and JSON keys are matched without regard to case, surrounding spaces and
+  `-` or spaces inside (`First Name` is `first_name`).
 - Files and folders whose names start with `.`, `_` or `~` are ignored: write a file under a temporary
   name (`.contacts.csv.tmp`) and rename it when complete, so a half-written file is never loaded.
-- A data file whose name names no entity is reported as skipped.
+- Every other file is accounted for, once (in `ops.file_loads`, status `skipped`): a data file whose
+  name names no entity is reported as skipped; a file with another extension (`orders.xlsx`,
+  `contacts.txt`) is reported as a format the drop does not read, and when its name names an entity
+  the run is `partial` (you meant it to load).
+- Only what is inside the folder is read: symbolic links (to files or folders) are not followed but
+  reported (the run is `partial`), and so are pipes and devices. The recorded path is the path inside
+  the folder, never a link's target.
 - Files load in the order of their path, so `contacts_2024-06.csv` overrides rows of
   `contacts_2024-05.csv` with the same key.
 
@@ -227,7 +235,12 @@ Entities: `contacts`, `conversations`, `messages`, `lifecycle_events`, `orders`,
 ## Values
 
 - `source_system` (every entity): the exporting system. A `source_system` column wins per row;
-  otherwise it is the name of the drop folder (`/data/drops/legacy_crm` -> `legacy_crm`).
+  otherwise `LIFECYCLE_FILES_SOURCE_SYSTEM` when set, else the name of the drop folder on its first
+  load (`/data/drops/legacy_crm` -> `legacy_crm`). The folder's identity on disk and that name are kept
+  in `ops.file_drop_folders`: renaming or moving the folder keeps its source system (and its files,
+  unchanged, are not loaded again), so nothing is counted twice. A file whose content was already
+  loaded under another source system (a copied folder) fails with a message saying so, rather than
+  doubling its rows; set `LIFECYCLE_FILES_SOURCE_SYSTEM` to load it as the same system.
 - Contacts are named by `contact_external_id` (the id in the exporting system) and/or `email` and/or
   `phone`: every row of a contact-bearing entity needs at least one of them. Identity resolution in
   dbt links them to one contact across sources.
@@ -235,7 +248,9 @@ Entities: `contacts`, `conversations`, `messages`, `lifecycle_events`, `orders`,
   second. An offset (`+02:00`, `+0200`, `+02`, `Z`) is honoured and the value converted to UTC; **a
   timestamp without an offset is taken as UTC**; a bare date `2024-05-01` means midnight UTC.
   Other formats (`01/05/2024`, `yesterday`, epoch numbers) are rejected. Parquet timestamp columns
-  (with or without a time zone) are read as such.
+  (with or without a time zone) are read as such. Timestamps and dates must fall between 1970-01-01
+  and 2099-12-31 (after conversion to UTC): placeholders such as `0001-01-01` or `9999-12-31` are
+  quarantined, because they break every age, recency and report window downstream.
 - Dates: `YYYY-MM-DD`. Integers: digits (`12`, `12.0`). Decimals: `.` as decimal separator, no
   thousands separator, rounded to 2 places.
 - Enumerations are matched case-insensitively and stored lower-case; currency and country codes are
@@ -246,26 +261,39 @@ Entities: `contacts`, `conversations`, `messages`, `lifecycle_events`, `orders`,
 - A bad row (missing required value, bad timestamp, wrong type, value not accepted, no contact
   identifier, invalid JSON line) goes to `ops.quarantine` with `source = 'files'`, the entity, the
   record ref `<file>:<line>` (CSV: the header is line 1; JSONL: the file's line; Parquet: the row
-  number, 1-based) and a reason naming the column and the problem, e.g. `created_at 'yesterday' is
-  not a timestamp`. Values of personal columns (email, phone, names...) never appear in reasons or
-  logs; the full row is kept in the quarantine's `record` column for a replay once fixed.
-  The good rows of the file still load.
+  number, 1-based) and a reason naming the column and the problem, e.g. `created_at is not a
+  timestamp`. Reasons and logs never show a value, whatever its column: a phone number can sit in a
+  `channel` column when columns are swapped. The full row is kept in the quarantine's `record` column
+  for a replay once fixed; a line that could not be read at all is kept as its raw text
+  (`{"_raw_line": ...}`, or `_raw_line_base64` for bytes that are not UTF-8). The good rows of the
+  file still load.
+- Rows a strict CSV reader flags are bad rows, and reading goes on with the next line: a row with
+  more or fewer fields than the header (another delimiter, a line of only a NUL byte), a quote inside
+  an unquoted value or text after a closing quote, a line that is not UTF-8, a value holding a NUL
+  character. A quoted value may span lines, unless a line it would swallow is itself a complete row:
+  then the quote was left open by mistake, the line that opened it is quarantined and the rows after
+  it load as they are. In JSON lines, `NaN`/`Infinity`, a lone UTF-16 surrogate (`"\\ud800"`) or a key
+  repeated in another case make the line bad; U+2028/U+2029 inside a string are fine (they are not
+  line breaks). In Parquet, strings stored as plain binary are read as UTF-8 text.
 - A file that cannot be read, or lacks a required column (or, for contact-bearing entities, has none
   of the identifier columns), fails as a whole: nothing of it is loaded, the error names the file and
-  the column, and the other files go on. `result.check()` raises if any file failed; the run is
-  logged in `ops.ingest_runs` with status `partial`.
+  the column, and the other files go on. An empty file (no bytes, or a header only) is a normal input
+  and loads nothing. `result.check()` raises if any file failed or was skipped for a reason to fix;
+  the run is logged in `ops.ingest_runs` with status `partial`, and `lifecycle run` and
+  `python -m ingestion.connectors files` exit with code 3.
 - Each file is one transaction: its good rows (merged on the key below), its quarantine rows and its
   row in `ops.file_loads` commit together. Re-loading a file replaces its earlier quarantine rows.
 - The summary names each file: `contacts.csv: 4 rows loaded into raw_files.contacts, 2 rows
-  quarantined (line 4: created_at 'yesterday' is not a timestamp; line 7: no contact identifier ...)`.
+  quarantined (line 4: created_at is not a timestamp; line 7: no contact identifier ...)`.
 
 ## New files and re-loads
 
 `ops.file_loads(file_path, file_name, entity, source_system, size_bytes, modified_at, sha256, status,
-rows, rows_quarantined, error, ingest_run_id, loaded_at)` records every load in the warehouse (no
+rows, rows_quarantined, error, ingest_run_id, loaded_at, folder_key)` records every load in the warehouse (no
 state in the folder). `list_new_files(folder, warehouse)` (for a sensor; read-only) and
-`load_folder(...)` treat a file as new unless the same path was loaded with the same size and
-modification time, or with the same SHA-256 (a touched but unchanged file is not new). A failed file
+`load_folder(...)` treat a file as new unless the same file (its path, or its name inside the same
+folder, renamed or not) was seen with the same size and modification time, or loaded with the same
+SHA-256 (a touched but unchanged file is not new). A failed file
 is not retried until it changes. `load_folder(..., force=True)` re-loads every file: rows merge on the
 key, so nothing is duplicated.
 

@@ -3,9 +3,11 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+import warehouse_io
 from activation import SYNCS, SyncDefinition, run_sync
 from orchestration.assets.dbt import lifecycle_dbt_assets
-from orchestration.resources import destination_key
+from orchestration.console import expected_errors, expected_failure
+from orchestration.resources import destination_key, lock_wait_seconds
 
 
 def _sync_asset(sync: SyncDefinition) -> dg.AssetsDefinition:
@@ -18,8 +20,13 @@ def _sync_asset(sync: SyncDefinition) -> dg.AssetsDefinition:
     def _run(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse_file = context.resources.warehouse.file()
         dest = getattr(context.resources, destination)
-        result = run_sync(sync, warehouse_file=warehouse_file, dry_run=not dest.is_live(),
-                          outbox=dest.outbox(warehouse_file))
+        try:
+            with warehouse_io.writer_lock(warehouse_file, wait=lock_wait_seconds(),
+                                          purpose=f"the {sync.name} sync of a Dagster run"):
+                result = run_sync(sync, warehouse_file=warehouse_file, dry_run=not dest.is_live(),
+                                  outbox=dest.outbox(warehouse_file))
+        except expected_errors() as exc:
+            raise expected_failure(exc, sync=sync.name) from None
         context.log.info(result.summary())
         return dg.MaterializeResult(metadata={
             "sync_run_id": result.sync_run_id,

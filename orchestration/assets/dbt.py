@@ -1,16 +1,24 @@
-"""Every dbt model an asset and every dbt test an asset check, through dagster-dbt."""
+"""Every dbt model an asset and every dbt test an asset check, through dagster-dbt.
+
+The build holds the warehouse's writer lock; after a successful build it publishes the serving copy
+the dashboards and previews read (:func:`warehouse_io.publish_serving`), so readers never hold the
+file the build writes. A failed build publishes nothing: readers keep the last good marts.
+"""
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 import warehouse_io
 from ingestion import raw_tables
+from orchestration.console import expected_errors, expected_failure
 from orchestration.project import dbt_project
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WarehouseResource, lock_wait_seconds
 
 
 class LifecycleTranslator(DagsterDbtTranslator):
@@ -29,8 +37,32 @@ translator = LifecycleTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
 def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     path = warehouse.file()
-    # Raw tables nobody loaded (a source switched off) exist empty, so staging always builds.
-    with warehouse_io.connect(path) as con:
-        raw_tables.ensure_raw_tables(con)
-    # The profile reads the warehouse from this var (dbt_project/profiles.yml).
-    yield from dbt.cli(["build", "--vars", json.dumps({"warehouse_path": str(path)})], context=context).stream()
+    try:
+        with warehouse_io.writer_lock(path, wait=lock_wait_seconds(), purpose="the dbt build of a Dagster run"):
+            # Raw tables nobody loaded (a source switched off) exist empty, so staging always builds.
+            with warehouse_io.connect(path) as con:
+                raw_tables.ensure_raw_tables(con)
+            # The profile reads the warehouse from this var (dbt_project/profiles.yml).
+            yield from dbt.cli(["build", "--vars", json.dumps({"warehouse_path": str(path)})],
+                               context=context).stream()
+            published = warehouse_io.publish_serving(path)
+            if published is not None:
+                context.log.info(f"published the serving copy {warehouse_io.serving_path(path)} "
+                                 f"({len(published)} tables) for the dashboards")
+    except DagsterDbtCliRuntimeError as exc:
+        raise dg.Failure(description=_dbt_failure_line(exc), allow_retries=False) from None
+    except expected_errors() as exc:
+        raise expected_failure(exc) from None
+
+
+def _dbt_failure_line(exc: Exception) -> str:
+    """dbt's reason in one line: the first error dbt reported (a failing test, a bad var), else the exit."""
+    text = str(exc)
+    marker = "Errors parsed from dbt logs:"
+    if marker in text:
+        errors = [" ".join(e.split()) for e in text.split(marker, 1)[1].split("\n\n") if e.strip()]
+        if errors:
+            more = f" (and {len(errors) - 1} more error(s), see the log above)" if len(errors) > 1 else ""
+            return warehouse_io.redact(f"dbt build failed: {errors[0][:500]}{more}")
+    code = re.search(r"exit code `?(\d+)", text)
+    return f"dbt build failed (exit code {code.group(1) if code else '?'}; see the log above)"

@@ -13,6 +13,11 @@ mode          API sources (respondio, hubspot, ...)        file drop
 ============  ===========================================  ======================
 
 A source that is off leaves its raw tables as they are and says so in the materialization's metadata.
+Each source asset holds the warehouse's writer lock while it writes (:func:`warehouse_io.writer_lock`),
+and an expected failure (an API error, a bad drop folder, a busy warehouse) fails the step with one
+clear line (:func:`orchestration.console.expected_failure`) instead of a traceback. A file drop that
+could not load every file it was meant to is ``partial``: the step succeeds (the good rows go on to
+dbt) and says so in its log and metadata.
 Salesforce has no demo data. The ad report sources are partitioned by day (backfills by range); their
 window is passed to the connector (or selects the demo's days).
 """
@@ -27,7 +32,8 @@ import warehouse_io
 from ingestion import raw_tables
 from ingestion.runs import ConnectorSpec
 from ingestion.sources import SOURCES
-from orchestration.resources import DEMO_SOURCES
+from orchestration.console import expected_errors, expected_failure
+from orchestration.resources import DEMO_SOURCES, lock_wait_seconds
 
 # A fixed first day: the partition set must not depend on the environment of the process that loads it.
 DAILY = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1)
@@ -68,19 +74,32 @@ def source_asset(spec: ConnectorSpec) -> dg.AssetsDefinition:
     @dg.multi_asset(name=spec.name, specs=_specs(tables, f"ingest_{spec.name}"), required_resource_keys=keys,
                     description=spec.description, **kwargs)
     def _load(context: dg.AssetExecutionContext):
+        warehouse_file = context.resources.warehouse.file()
+        try:
+            with warehouse_io.writer_lock(warehouse_file, wait=lock_wait_seconds(),
+                                          purpose=f"the {spec.name} ingestion step of a Dagster run"):
+                results = list(_work(context, warehouse_file))
+        except expected_errors() as exc:
+            raise expected_failure(exc, source=spec.name) from None
+        yield from results
+
+    def _work(context: dg.AssetExecutionContext, warehouse_file):
         resources = context.resources
         mode = resources.sources.resolved()
-        warehouse_file = resources.warehouse.file()
         start, end = _window(context)
         rows: dict[str, int] = {}
         meta: dict[str, object] = {"source_mode": mode}
         if is_file_drop and mode == "files":
             from ingestion.file_drop.loader import load_folder
 
-            result = load_folder(resources.file_drop.path(), warehouse_file, log=context.log)
+            result = load_folder(resources.file_drop.path(), warehouse_file, log=context.log,
+                                 source_system=resources.file_drop.source_system_name())
             context.log.info(result.summary())
             rows, meta["rows_quarantined_total"] = result.rows, result.quarantined
             meta["files_failed"] = len(result.failed)
+            meta["partial"] = result.partial
+            if result.partial:
+                context.log.warning("files: partial: " + "; ".join(f.describe() for f in result.needing_attention))
         elif not is_file_drop and mode == "demo" and spec.name in DEMO_SOURCES:
             from ingestion.demo import write_demo_schema
             from warehouse_io import connect

@@ -150,4 +150,4 @@ def test_killed_midway_resumes_without_loss(fake, tmp_path):
     assert rows(wh, "select count(*), count(distinct event_id) from raw_respondio.lifecycle_events")[0][0] == len(
         [c for c in fake.good_contacts().values() if c["lifecycle"]])
     statuses = sorted(r[0] for r in rows(wh, "select status from ops.ingest_runs"))
-    assert statuses == ["running", "success"]  # the killed run stays visible as never finished
+    assert statuses == ["abandoned", "success"]  # the next run marked the killed one abandoned

@@ -7,7 +7,7 @@
 {#- Placeholders are removed with one CASE over a list (never nested nullif: engines expand nullif into
     a CASE that repeats its argument, so nesting grows the SQL exponentially). -#}
 {% macro identity_email(email) -%}
-    {%- set domains = var('identity_junk_email_domains', []) -%}
+    {%- set domains = project_var('identity_junk_email_domains') -%}
     {%- set e = normalize_email(email) -%}
     {%- if domains | length > 0 -%}
         {%- set pattern = "^.*@(" ~ (domains | map('lower') | map('replace', '.', '\\.') | join('|')) ~ ")$" -%}
@@ -15,7 +15,7 @@
     {%- endif -%}
     case
         when {{ e }} in (''
-            {%- for v in var('identity_junk_emails', []) %}, '{{ v | lower }}'{% endfor -%}
+            {%- for v in project_var('identity_junk_emails') %}, {{ lifecycle_literal(v | lower) }}{% endfor -%}
         ) then null
         else {{ e }}
     end
@@ -27,7 +27,7 @@
         ~ ", '^\\+(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$', '')" -%}
     case
         when {{ p }} in (''
-            {%- for v in var('identity_junk_phones', []) %}, '{{ v }}'{% endfor -%}
+            {%- for v in project_var('identity_junk_phones') %}, {{ lifecycle_literal(v) }}{% endfor -%}
         ) then null
         else {{ p }}
     end
@@ -95,5 +95,5 @@
 
 {#- Is a source switched on (var sources_enabled)? -#}
 {% macro source_enabled(name) -%}
-    {{ return(var('sources_enabled', {}).get(name, true)) }}
+    {{ return(project_var('sources_enabled').get(name, true)) }}
 {%- endmacro %}

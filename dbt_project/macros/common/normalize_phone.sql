@@ -29,7 +29,7 @@
 {#- normalize_phone without the final nullif: '' when the number is not valid (nest this, not nullif, which
     engines expand into a CASE that repeats its argument). -#}
 {% macro phone_e164_or_empty(phone, calling_code=none) -%}
-    {%- set default_cc = var('default_country_calling_code', '1') | string -%}
+    {%- set default_cc = project_var('default_country_calling_code') | string -%}
     {%- if calling_code is none -%}
         {%- set cc = "'" ~ default_cc ~ "'" -%}
     {%- else -%}

@@ -115,8 +115,8 @@
         {% endif %}
     {% endfor %}
     {% set inactivity_days = raw.get('inactivity_days', 14) %}
-    {% if inactivity_days is not integer or inactivity_days < 1 %}
-        {{ _lifecycle_fail('inactivity_days', "expected a positive whole number of days, got '" ~ (inactivity_days | string) ~ "'") }}
+    {% if inactivity_days is not integer or inactivity_days is boolean or inactivity_days < 1 or inactivity_days > 3650 %}
+        {{ _lifecycle_fail('inactivity_days', "expected a whole number of days from 1 to 3650, got '" ~ (inactivity_days | string) ~ "'") }}
     {% endif %}
     {% set qualified_tags = _lifecycle_string_list(raw.get('qualified_tags', ['qualified']), 'qualified_tags') %}
 
@@ -294,7 +294,7 @@
 
 {#- The "as of" time the inactivity signal is measured against: var lifecycle_as_of, else the latest signal. -#}
 {% macro lifecycle_as_of_literal() -%}
-    {%- set as_of = var('lifecycle_as_of', none) -%}
+    {%- set as_of = project_var('lifecycle_as_of') -%}
     {%- if as_of -%}cast({{ lifecycle_literal(as_of | string) }} as {{ dbt.type_timestamp() }})
     {%- else -%}null
     {%- endif -%}

@@ -119,7 +119,7 @@ sessions as (
             || cast(sum(case
                 when previous_sent_at is null
                     or {{ dbt.datediff('previous_sent_at', 'sent_at', 'second') }}
-                        > {{ var('conversation_session_gap_hours', 24) }} * 3600
+                        > {{ project_var('conversation_session_gap_hours') }} * 3600
                 then 1 else 0 end
             ) over (
                 partition by source_system, contact_id, channel order by sent_at, message_id

@@ -1,4 +1,4 @@
-{%- set enabled = var('sources_enabled', {}) -%}
+{%- set enabled = project_var('sources_enabled') -%}
 
 with
 

@@ -16,7 +16,7 @@
   component_key is the smallest node_key of the component, so the contact id built from it does not depend
   on numbering, run order or unrelated rows.
 -#}
-{%- set rounds = var('identity_max_iterations', 12) | int -%}
+{%- set rounds = project_var('identity_max_iterations') -%}
 
 with
 

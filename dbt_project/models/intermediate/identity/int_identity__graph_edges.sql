@@ -4,7 +4,7 @@
   (more than that is a junk value such as a shop's own phone number, and would merge strangers). Each node
   also gets a self edge (identifier_num = -node_num) so that every node keeps its own label in propagation.
 -#}
-{%- set max_nodes = var('identity_max_records_per_identifier', 25) | int -%}
+{%- set max_nodes = project_var('identity_max_records_per_identifier') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{%- set max_nodes = var('identity_max_records_per_identifier', 25) | int -%}
+{%- set max_nodes = project_var('identity_max_records_per_identifier') -%}
 
 with
 

@@ -4,7 +4,7 @@
   the record's country when the source has one. File-drop rows are already keyed and normalised here,
   because their record id is built from their normalised email/phone (see files_record_id).
 -#}
-{%- set enabled = var('sources_enabled', {}) -%}
+{%- set enabled = project_var('sources_enabled') -%}
 {%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" -%}
 
 with

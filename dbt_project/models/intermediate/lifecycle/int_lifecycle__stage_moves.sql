@@ -100,7 +100,7 @@ pass_1 as (
 {#- Each round re-decides the lost rules that depend on the stage a contact is in (`while_in`) from the
     previous pass, then runs the machine again. var lifecycle_refinement_rounds (default 2) sets how many
     rounds run; the last pass is pass_final. -#}
-{%- set rounds = var('lifecycle_refinement_rounds', 2) | int %}
+{%- set rounds = project_var('lifecycle_refinement_rounds') %}
 {%- for i in range(2, rounds + 2) %}
 {%- set prev = '1' if i == 2 else (i - 1) | string %}
 {%- set this = 'final' if loop.last else i | string %}

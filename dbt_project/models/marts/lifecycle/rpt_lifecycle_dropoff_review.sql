@@ -4,8 +4,8 @@
 -- is_low_rate, median delay above trailing * (1 + tolerance) flags is_slow. Vars:
 -- lifecycle_dropoff_trailing_months (default 3), lifecycle_dropoff_tolerance (default 0.2).
 -- Recent months are not final: entries may still move on.
-{%- set trailing = var('lifecycle_dropoff_trailing_months', 3) | int %}
-{%- set tolerance = var('lifecycle_dropoff_tolerance', 0.2) | float %}
+{%- set trailing = project_var('lifecycle_dropoff_trailing_months') %}
+{%- set tolerance = project_var('lifecycle_dropoff_tolerance') %}
 
 with
 
