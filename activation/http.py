@@ -236,7 +236,7 @@ class HttpClient:
             elif self.transient is not None:
                 extra = self.transient(resp)
                 if extra is not None:
-                    wait = extra
+                    wait = extra if extra > 0 else self._backoff(attempt)
                     self.stats.add(rate_limited=1)
                     self.limiter.pause_until(wait)
                     last_problem = f"HTTP {resp.status} (transient): {self.scrub(resp.text())}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![\w-])\+?\d[\d ().-]{6,}\d(?![\w-])")
+_PHONE = re.compile(r"(?<![\w-])(?:\+\d[\d .()-]{5,}\d|\d{9,})(?![\w-])")
 _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 
 # column names that hold personal data even where no dbt meta says so

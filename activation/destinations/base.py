@@ -209,7 +209,7 @@ class Destination:
         return {}
 
     def transient(self, response: Response) -> float | None:
-        """Seconds to wait when a non-429/5xx response still means 'try again' (override)."""
+        """Seconds to wait (0: exponential backoff) when a non-429/5xx response still means 'try again' (override)."""
         return None
 
     @property

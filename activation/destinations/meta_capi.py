@@ -25,7 +25,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -313,7 +313,7 @@ class MetaCapiDestination(Destination):
         if 400 <= response.status < 500:
             err = (response.json() or {}).get("error") if isinstance(response.json(), dict) else None
             if isinstance(err, dict) and (err.get("code") in THROTTLING_CODES or err.get("is_transient") is True):
-                return 60.0
+                return 0.0  # throttled: exponential backoff
         return None
 
     def build(self, row: Mapping[str, Any]) -> dict[str, Any] | Skip:

@@ -83,10 +83,8 @@ class TikTokEventsDestination(Destination):
         body = response.json()
         if response.status == 200 and isinstance(body, dict):
             code = body.get("code")
-            if code == RATE_LIMITED:
-                return 10.0
-            if isinstance(code, int) and code >= 50000:
-                return 5.0
+            if code == RATE_LIMITED or (isinstance(code, int) and code >= 50000):
+                return 0.0  # no Retry-After from TikTok: exponential backoff
         return None
 
     def build(self, row: Mapping[str, Any]) -> dict[str, Any] | Skip:

@@ -11,6 +11,7 @@ Faults, checked in the order they were added, fire on the n-th matching request 
     srv.fault(nth=2, status=429, headers={"Retry-After": "1"})     # the 2nd request -> 429
     srv.fault(nth=None, status=503, times=3, path=r".*/events")     # the next 3 event posts -> 503
     srv.fault(when=lambda req: ..., sleep=0.5)                      # slow, then the real answer
+    srv.fault(nth=2, sleep_after=2)                                 # applied, but the answer comes too late
     srv.block_after(5)                                              # requests after the 5th wait until released
 
 A faulted request is answered without touching the state, as a real server failing before it
@@ -61,6 +62,7 @@ class Fault:
     method: str | None = None
     when: Callable[[Req], bool] | None = None
     sleep: float = 0.0
+    sleep_after: float = 0.0  # apply the request, then answer late (the client may have given up)
     times: int | None = 1
     seen: int = 0
     fired: int = 0
@@ -188,7 +190,10 @@ class ContractServer:
                 return reply(chosen.status, chosen.body if chosen.body is not None else {"message": "fault"},
                              chosen.headers)
         with self.lock:
-            return handler(req)
+            resp = handler(req)
+        if chosen is not None and chosen.sleep_after:
+            time.sleep(chosen.sleep_after)
+        return resp
 
 
 def bearer(token: str) -> Callable[[Req], bool]:
