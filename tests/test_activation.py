@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from activation.hubspot import BATCH_SIZE, UPSERT_PATH, contact_record
+from activation.sync import payload_hash
 
 import warehouse_io
 from activation import SYNCS, run_sync
-from activation.hubspot import BATCH_SIZE, UPSERT_PATH, contact_record
-from activation.sync import payload_hash
 
 SYNC = SYNCS["hubspot_hot_leads"]
 
