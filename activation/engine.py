@@ -177,11 +177,6 @@ def run_sync(config: SyncConfig, *, warehouse: WarehouseTarget, dry_run: bool = 
              client_factory: Callable[[Destination, SyncConfig], HttpClient] | None = None) -> SyncResult:
     """Run one sync. Raises on a failed run (after logging it in ``ops.sync_runs``)."""
     dest = make_destination(config, credentials, base_url, now)
-    if not dry_run and dest.uses_http:
-        missing = dest.missing_credentials()
-        if missing:
-            raise DestinationError(f"sync {config.name}: {dest.kind} needs {', '.join(missing)} "
-                                   "(environment variables) to send; a dry run needs none")
     run_id = str(uuid.uuid4())
     result = SyncResult(run_id, config.name, dest.kind, "dry_run" if dry_run else "live", sync_mode=config.mode)
     began = time.monotonic()
@@ -202,6 +197,10 @@ def run_sync(config: SyncConfig, *, warehouse: WarehouseTarget, dry_run: bool = 
                     outbox = OutboxSender(result.outbox_path)
                     sender: Any = outbox
                 else:
+                    missing = dest.missing_credentials() if dest.uses_http else []
+                    if missing:
+                        raise DestinationError(f"sync {config.name}: {dest.kind} needs {', '.join(missing)} "
+                                               "(environment variables) to send; a dry run needs none")
                     client = (client_factory or _client)(dest, config) if dest.uses_http else None
                     sender = LiveSender(client)
                 sample = _run(config, dest, state, sender, result, dry_run)
