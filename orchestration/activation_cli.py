@@ -141,14 +141,17 @@ def sync_command(args: Any, warehouse: Path) -> int:
         sync = syncs.get(args.name)
         if sync is None:
             return _fail(f"no sync {args.name!r} (syncs: {', '.join(sorted(syncs)) or 'none'})", 2)
-        from orchestration.resources import DestinationResource
+        from activation.destinations import destination_class
 
-        dest = DestinationResource(destination=sync.destination_type)
-        outbox = dest.outbox(target.path if target.path else Path.cwd() / "warehouse" / "lifecycle.duckdb")
+        # the same values the destination resource reads in Dagster: the variables the destination declares
+        # (read now, never stored), the outbox folder of LIFECYCLE_OUTBOX_DIR or beside the warehouse
+        specs = destination_class(sync.destination_type).credential_specs
+        credentials = {c.name: v for c in specs if (v := os.environ.get(c.env))}
+        folder = os.environ.get("LIFECYCLE_OUTBOX_DIR")
+        outbox = Path(folder) if folder else (target.path.parent if target.path else Path.cwd() / "warehouse") / "outbox"
         try:
             result = run_sync(sync, warehouse=target, dry_run=args.dry_run,
-                              credentials={} if args.dry_run else dest.credentials(),
-                              base_url=dest.base_url or None, outbox_dir=outbox)
+                              credentials={} if args.dry_run else credentials, outbox_dir=outbox)
         except (DestinationError, SegmentMissing, SyncAlreadyRunning, LookupError, WarehouseError) as exc:
             return _fail(f"sync {args.name} failed: {exc}")
         print(result.summary())
