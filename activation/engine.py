@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
@@ -58,6 +59,7 @@ from activation.state import SyncState, parse_state, state_json
 from warehouse_io import WarehouseTarget
 
 log = logging.getLogger("activation")
+_split_lock = threading.Lock()
 PREVIEW_SAMPLE = 5
 
 
@@ -247,9 +249,10 @@ def warehouse_outbox(warehouse: WarehouseTarget) -> Path:
 
 
 def _chunk_size(config: SyncConfig, dest: Destination) -> int:
+    """Rows per commit: enough batches to keep the senders busy, few enough that a crash resends little."""
     if config.commit_every:
         return config.commit_every
-    return max(500, dest.batch_size * config.concurrency * 5)
+    return max(1000, min(dest.batch_size * config.concurrency * 10, 20_000))
 
 
 def _run(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
@@ -283,8 +286,7 @@ def _run(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, r
     pool = ThreadPoolExecutor(max_workers=config.concurrency) if not dry_run and config.concurrency > 1 else None
     preview: list[dict[str, Any]] = []
     try:
-        for rows in state.rows_to_send(chunk):
-            _send_chunk(config, dest, state, sender, result, dry_run, rows, pool, preview)
+        _send_chunks(config, dest, state, sender, result, dry_run, chunk, pool, preview)
         if diff.gone:
             if config.mode == "mirror":
                 _remove(config, dest, state, sender, result, dry_run, pool)
@@ -301,16 +303,22 @@ def _run(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, r
     return preview
 
 
-def _send_chunk(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
-                dry_run: bool, rows: Sequence[dict[str, Any]], pool: ThreadPoolExecutor | None,
-                preview: list[dict[str, Any]]) -> None:
-    records: list[Record] = []
-    accounting: list[tuple[str | None, str, str | None, str | None]] = []
-    hashes: dict[str, str] = {}
+@dataclass
+class _Chunk:
+    records: list[Record]
+    accounting: list[tuple[str | None, str, str | None, str | None]]
+    known: set[str]  # keys the destination held before (their state rows are replaced, not just added)
+
+
+def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, rows: Sequence[dict[str, Any]],
+                 preview: list[dict[str, Any]]) -> _Chunk:
+    chunk = _Chunk([], [], set())
     for row in rows:
         key = row.pop("lc_record_key")
         row_hash = row.pop("lc_row_hash")
         destination_id = row.pop("lc_destination_id")
+        if row.pop("lc_in_state"):
+            chunk.known.add(key)
         previous = parse_state(row.pop("lc_destination_state"))
         try:
             built = dest.build(row)
@@ -319,16 +327,21 @@ def _send_chunk(config: SyncConfig, dest: Destination, state: SyncState, sender:
         if isinstance(built, Skip):
             result.rows_skipped += 1
             result.skip_reasons[built.reason] += 1
-            accounting.append((key, "skipped", built.reason, row_hash))
+            chunk.accounting.append((key, "skipped", built.reason, row_hash))
             continue
-        hashes[key] = row_hash
-        records.append(Record(key, row_hash, built, destination_id, previous))
+        chunk.records.append(Record(key, row_hash, built, destination_id, previous))
         if dry_run and len(preview) < PREVIEW_SAMPLE:
             preview.append(mask_payload(built, dest.personal_fields))
-    outcomes = _deliver(dest, sender, result, dry_run, records, (), pool) if records else {}
+    return chunk
+
+
+def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _Chunk,
+                  outcomes: Mapping[str, Outcome]) -> None:
+    """Account for a delivered chunk and commit it: state only for the acknowledged records."""
     acked: list[tuple[str, str, str | None, str | None]] = []
     failed: list[tuple[str, str, str | None]] = []
-    for rec in records:
+    accounting = chunk.accounting
+    for rec in chunk.records:
         outcome = outcomes.get(rec.key) or Fail("the destination returned no result for this record")
         if isinstance(outcome, Ack):
             result.rows_sent += 1
@@ -349,7 +362,35 @@ def _send_chunk(config: SyncConfig, dest: Destination, state: SyncState, sender:
             state.record(accounting)
             state.progress(result.counts())
     else:
-        state.commit(acked=acked, failed=failed, records=accounting, counts=result.counts())
+        state.commit(acked=acked, failed=failed, records=accounting, counts=result.counts(), known=chunk.known)
+
+
+def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
+                 dry_run: bool, chunk_size: int, pool: ThreadPoolExecutor | None,
+                 preview: list[dict[str, Any]]) -> None:
+    """Build, deliver and commit chunk after chunk. Live, chunk n+1 is read and built while chunk n is on the
+    wire (one delivery thread), and each chunk commits once its own deliveries are done; a dry run is
+    sequential so its outbox keeps the order of the rows."""
+    if dry_run:
+        for rows in state.rows_to_send(chunk_size):
+            chunk = _build_chunk(dest, result, dry_run, rows, preview)
+            outcomes = _deliver(dest, sender, result, dry_run, chunk.records, (), pool) if chunk.records else {}
+            _finish_chunk(state, result, dry_run, chunk, outcomes)
+        return
+    delivery = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lc-delivery")
+    pending: tuple[_Chunk, Any] | None = None
+    try:
+        for rows in state.rows_to_send(chunk_size):
+            chunk = _build_chunk(dest, result, dry_run, rows, preview)
+            future = delivery.submit(_deliver, dest, sender, result, dry_run, chunk.records, (), pool) \
+                if chunk.records else None
+            if pending is not None:
+                _finish_chunk(state, result, dry_run, pending[0], pending[1].result() if pending[1] else {})
+            pending = (chunk, future)
+        if pending is not None:
+            _finish_chunk(state, result, dry_run, pending[0], pending[1].result() if pending[1] else {})
+    finally:
+        delivery.shutdown(wait=True, cancel_futures=True)
 
 
 def _remove(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
@@ -427,7 +468,8 @@ def _deliver_phase(dest: Destination, phase: Phase, sender: Any, result: SyncRes
         except BatchRejected as rejected:
             if len(items) == 1:
                 return {items[0].key: Fail(rejected.reason)}
-            result.batches_split += 1
+            with _split_lock:
+                result.batches_split += 1
             mid = len(items) // 2
             return {**send(items[:mid]), **send(items[mid:])}
         return got

@@ -6,7 +6,7 @@ The tables are defined once in :mod:`warehouse_io.ops`. What this module guarant
   the columns' text, salted with the sync's payload-shaping settings) and compares the hashes with
   ``ops.sync_state``: a row is sent when it is new or its hash differs from what the destination last
   acknowledged, whatever changed (no timestamp watermark), and rows in the state but no longer in the
-  segment are found by an anti-join.
+  segment are found in the same pass (a full outer join of the segment and the state).
 - **commit**: :meth:`SyncState.commit` writes, in ONE transaction, the state of the records the
   destination acknowledged, their ``ops.sync_records`` accounting, the failures (with the
   destination's reason, attempts counted) and the run's counters. Nothing is written for records
@@ -84,10 +84,13 @@ class SyncState:
         self.db = db
         self.sync = sync_name
         self.run_id = run_id
+        self.has_failures = True  # until ensure() has looked
 
     # --- setup, lock, run log --------------------------------------------------------------------
     def ensure(self) -> None:
         self.db.ensure_tables(SYNC_TABLES)
+        self.has_failures = bool(self.db.query_one(
+            "select count(*) from ops.sync_failures where sync_name = ?", [self.sync])[0])
         for name, types in (("_lc_acked", ACK_TYPES), ("_lc_failed", FAIL_TYPES), ("_lc_keys", KEY_TYPES)):
             self.db.create_temp_from_arrow(name, pa.table({c: pa.array([], pa.string()) for c in types}), types)
 
@@ -156,32 +159,37 @@ class SyncState:
 
     # --- diff ------------------------------------------------------------------------------------
     def diff(self, relation: str, key: str, columns: Sequence[str], salt: str) -> DiffCounts:
-        """Classify every segment row against the state (temporary table ``_lc_diff``)."""
+        """Classify every segment row and every state row in ONE pass (temporary table ``_lc_diff``).
+
+        A full outer join of the segment's keys and hashes with the sync's state: ``in_segment = 1`` rows
+        are the segment's (unchanged when the hashes match, else to send); ``in_segment = 0`` rows are keys
+        the destination holds that left the segment.
+        """
         row_hash = hash_expression(columns, salt, alias="seg")
         self.db.create_temp_table("_lc_diff", f"""
-            select d.record_key, d.row_hash, st.payload_hash as state_hash, st.destination_id, st.destination_state
-            from (select cast(seg.{key} as varchar) as record_key, {row_hash} as row_hash
+            select coalesce(d.record_key, st.record_key) as record_key, d.row_hash, st.payload_hash as state_hash,
+                   coalesce(d.in_segment, 0) as in_segment
+            from (select cast(seg.{key} as varchar) as record_key, {row_hash} as row_hash, 1 as in_segment
                   from {relation} as seg) as d
-            left join ops.sync_state as st
-                on st.sync_name = ? and st.record_key = d.record_key""", [self.sync])
-        total, keyed, distinct, unchanged = self.db.query_one(
-            "select count(*), count(record_key), count(distinct record_key), "
-            "coalesce(sum(case when state_hash = row_hash then 1 else 0 end), 0) from _lc_diff")
-        counts = DiffCounts(total=int(total), skipped_null_key=int(total) - int(keyed))
-        self.db.create_temp_table("_lc_dups", "select record_key, count(*) as n from _lc_diff "
-                                              "where record_key is not null group by record_key having count(*) > 1"
+            full outer join (select record_key, payload_hash from ops.sync_state where sync_name = ?) as st
+                on st.record_key = d.record_key""", [self.sync])
+        total, keyed, distinct, unchanged, gone = self.db.query_one(
+            "select coalesce(sum(in_segment), 0), count(case when in_segment = 1 then record_key end), "
+            "count(distinct case when in_segment = 1 then record_key end), "
+            "coalesce(sum(case when in_segment = 1 and state_hash = row_hash then 1 else 0 end), 0), "
+            "coalesce(sum(1 - in_segment), 0) from _lc_diff")
+        counts = DiffCounts(total=int(total), skipped_null_key=int(total) - int(keyed), gone=int(gone))
+        self.db.create_temp_table("_lc_dups", "select record_key, count(*) as n from _lc_diff where in_segment = 1 "
+                                              "and record_key is not null group by record_key having count(*) > 1"
                                   if keyed != distinct else
                                   "select record_key, 1 as n from _lc_diff where 1 = 0")
         if keyed != distinct:
             counts.skipped_duplicate = int(self.db.query_one("select coalesce(sum(n), 0) from _lc_dups")[0])
             unchanged = self.db.query_one(
-                "select count(*) from _lc_diff where state_hash = row_hash "
+                "select count(*) from _lc_diff where in_segment = 1 and state_hash = row_hash "
                 "and record_key not in (select record_key from _lc_dups)")[0]
         counts.unchanged = int(unchanged)
         counts.to_send = counts.total - counts.unchanged - counts.skipped_null_key - counts.skipped_duplicate
-        counts.gone = int(self.db.query_one(
-            "select count(*) from ops.sync_state as st where st.sync_name = ? and not exists "
-            "(select 1 from _lc_diff as d where d.record_key = st.record_key)", [self.sync])[0])
         return counts
 
     def stage_rows_to_send(self, relation: str, key: str, columns: Sequence[str], salt: str) -> int:
@@ -190,13 +198,16 @@ class SyncState:
         self.db.create_temp_table("_lc_send", f"""
             select row_number() over (order by d.record_key) as lc_n, {cols},
                    d.record_key as lc_record_key, d.row_hash as lc_row_hash,
-                   d.destination_id as lc_destination_id, d.destination_state as lc_destination_state
-            from {relation} as seg
-            join _lc_diff as d
+                   st.destination_id as lc_destination_id, st.destination_state as lc_destination_state,
+                   case when d.state_hash is null then 0 else 1 end as lc_in_state
+            from (select record_key, row_hash, state_hash from _lc_diff
+                  where in_segment = 1 and record_key is not null
+                    and (state_hash is null or state_hash <> row_hash)
+                    and record_key not in (select record_key from _lc_dups)) as d
+            join {relation} as seg
                 on cast(seg.{key} as varchar) = d.record_key
-            where d.record_key is not null
-              and (d.state_hash is null or d.state_hash <> d.row_hash)
-              and d.record_key not in (select record_key from _lc_dups)""")
+            left join ops.sync_state as st
+                on st.sync_name = ? and st.record_key = d.record_key""", [self.sync])
         if self.db.dialect == "postgres":
             self.db.execute("create index on _lc_send (lc_n)")
         return int(self.db.query_one("select count(*) from _lc_send")[0])
@@ -210,9 +221,9 @@ class SyncState:
 
     def gone_rows(self) -> list[tuple[str, str | None, str | None]]:
         return self.db.query(
-            "select st.record_key, st.destination_id, st.destination_state from ops.sync_state as st "
-            "where st.sync_name = ? and not exists (select 1 from _lc_diff as d where d.record_key = st.record_key) "
-            "order by st.record_key", [self.sync])
+            "select st.record_key, st.destination_id, st.destination_state from _lc_diff as d "
+            "join ops.sync_state as st on st.sync_name = ? and st.record_key = d.record_key "
+            "where d.in_segment = 0 order by st.record_key", [self.sync])
 
     # --- commits ---------------------------------------------------------------------------------
     def _records_table(self, rows: Sequence[tuple[str | None, str, str | None, str | None]], now: datetime
@@ -236,11 +247,13 @@ class SyncState:
     def commit(self, *, acked: Sequence[tuple[str, str, str | None, str | None]],
                failed: Sequence[tuple[str, str, str | None]],
                records: Sequence[tuple[str | None, str, str | None, str | None]],
-               removed: Sequence[str] = (), counts: Mapping[str, int] | None = None) -> None:
+               removed: Sequence[str] = (), counts: Mapping[str, int] | None = None,
+               known: set[str] | None = None) -> None:
         """One transaction: acknowledged state, failures, accounting rows and the run's counters.
 
         ``acked``: (key, payload hash, destination id, destination state JSON);
-        ``failed``: (key, reason, payload hash); ``removed``: keys removed from the destination.
+        ``failed``: (key, reason, payload hash); ``removed``: keys removed from the destination; ``known``:
+        keys that had a state row before this run (None: assume any may have one).
         """
         now = utcnow()
         with self.db.transaction():
@@ -251,13 +264,15 @@ class SyncState:
                     "payload_hash": pa.array([a[1] for a in acked], pa.string()),
                     "destination_id": pa.array([a[2] for a in acked], pa.string()),
                     "destination_state": pa.array([a[3] for a in acked], pa.string())}))
-                self.db.execute("delete from ops.sync_state where sync_name = ? and record_key in "
-                                "(select record_key from _lc_acked)", [self.sync])
+                if known is None or any(a[0] in known for a in acked):  # new keys have no state row to replace
+                    self.db.execute("delete from ops.sync_state where sync_name = ? and record_key in "
+                                    "(select record_key from _lc_acked)", [self.sync])
                 self.db.execute("insert into ops.sync_state (sync_name, record_key, payload_hash, synced_at, "
                                 "sync_run_id, destination_id, destination_state) select ?, record_key, payload_hash, "
                                 "?, ?, destination_id, destination_state from _lc_acked", [self.sync, now, self.run_id])
-                self.db.execute("delete from ops.sync_failures where sync_name = ? and record_key in "
-                                "(select record_key from _lc_acked)", [self.sync])
+                if self.has_failures:
+                    self.db.execute("delete from ops.sync_failures where sync_name = ? and record_key in "
+                                    "(select record_key from _lc_acked)", [self.sync])
             if removed:
                 self._keys(removed)
                 self.db.execute("delete from ops.sync_state where sync_name = ? and record_key in "
@@ -265,6 +280,7 @@ class SyncState:
                 self.db.execute("delete from ops.sync_failures where sync_name = ? and record_key in "
                                 "(select record_key from _lc_keys)", [self.sync])
             if failed:
+                self.has_failures = True
                 self.db.execute("delete from _lc_failed")
                 self.db.insert_arrow("_lc_failed", pa.table({
                     "record_key": pa.array([f[0] for f in failed], pa.string()),
@@ -295,24 +311,25 @@ class SyncState:
         self.db.execute(
             "insert into ops.sync_records (sync_run_id, sync_name, record_key, status, reason, payload_hash, "
             "recorded_at) select ?, ?, record_key, 'unchanged', null, row_hash, ? from _lc_diff "
-            "where state_hash = row_hash and record_key not in (select record_key from _lc_dups)",
+            "where in_segment = 1 and state_hash = row_hash and record_key not in (select record_key from _lc_dups)",
             [self.run_id, self.sync, now])
         self.db.execute(
             "insert into ops.sync_records (sync_run_id, sync_name, record_key, status, reason, payload_hash, "
             "recorded_at) select ?, ?, record_key, 'skipped', case when record_key is null then "
             "'the key column is null' else 'duplicate key: several segment rows share it' end, row_hash, ? "
-            "from _lc_diff where record_key is null or record_key in (select record_key from _lc_dups)",
+            "from _lc_diff where in_segment = 1 and (record_key is null or record_key in "
+            "(select record_key from _lc_dups))",
             [self.run_id, self.sync, now])
         if live:  # a row that failed before and now equals what the destination holds needs no retry
             self.db.execute("delete from ops.sync_failures where sync_name = ? and record_key in "
-                            "(select record_key from _lc_diff where state_hash = row_hash)", [self.sync])
+                            "(select record_key from _lc_diff where in_segment = 1 and state_hash = row_hash)",
+                            [self.sync])
 
     def leave(self, reason: str, *, live: bool) -> int:
         """Rows that left the segment and stay as they are in the destination: accounted, state dropped."""
         now = utcnow()
-        self.db.create_temp_table("_lc_gone", "select st.record_key, st.payload_hash from ops.sync_state as st "
-                                  "where st.sync_name = ? and not exists (select 1 from _lc_diff as d "
-                                  "where d.record_key = st.record_key)", [self.sync])
+        self.db.create_temp_table("_lc_gone", "select record_key, state_hash as payload_hash from _lc_diff "
+                                  "where in_segment = 0")
         n = int(self.db.query_one("select count(*) from _lc_gone")[0])
         if not n:
             return 0
@@ -330,7 +347,8 @@ class SyncState:
         """Failures of rows that left the segment and the destination never held are moot."""
         self.db.execute(
             "delete from ops.sync_failures where sync_name = ? "
-            "and not exists (select 1 from _lc_diff as d where d.record_key = sync_failures.record_key) "
+            "and not exists (select 1 from _lc_diff as d where d.record_key = sync_failures.record_key "
+            "and d.in_segment = 1) "
             "and not exists (select 1 from ops.sync_state as st where st.sync_name = sync_failures.sync_name "
             "and st.record_key = sync_failures.record_key)", [self.sync])
 
@@ -342,8 +360,12 @@ class SyncState:
             [self.sync, self.sync, keep_runs])
 
 
+_STATE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False, default=str)
+
+
 def state_json(state: Mapping[str, Any] | None) -> str | None:
-    return None if not state else json.dumps(dict(state), sort_keys=True, default=str)
+    """The destination's memory of a record, as JSON (destinations build it in a fixed key order)."""
+    return None if not state else _STATE_ENCODER.encode(state if isinstance(state, dict) else dict(state))
 
 
 def parse_state(text: str | None) -> dict[str, Any] | None:

@@ -233,8 +233,12 @@ class Destination:
 
     # --- rows -> payloads ------------------------------------------------------------------------
     def mapped(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        out = {target: row.get(column) for target, column in self.config.mapping.items()}
-        out.update(self.config.static)
+        items = self.__dict__.get("_mapping_items")
+        if items is None:
+            items = self.__dict__["_mapping_items"] = tuple(self.config.mapping.items())
+        out = {target: row.get(column) for target, column in items}
+        if self.config.static:
+            out.update(self.config.static)
         return out
 
     def build(self, row: Mapping[str, Any]) -> dict[str, Any] | Skip:

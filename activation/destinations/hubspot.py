@@ -73,6 +73,9 @@ class HubSpotSettings(Settings):
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if type(value) is str:
+        text = value.strip()
+        return text or None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -134,7 +137,14 @@ class HubSpotDestination(Destination):
     def build(self, row: Mapping[str, Any]) -> dict[str, Any] | Skip:
         s = self.settings
         properties: dict[str, str] = {}
-        for prop, value in self.mapped(row).items():
+        for prop, column in self._columns:
+            value = row.get(column)
+            if value is None:
+                continue
+            text = value.strip() if type(value) is str else _text(value)
+            if text:
+                properties[prop] = text
+        for prop, value in self.config.static.items():
             text = _text(value)
             if text is not None:
                 properties[prop] = text
@@ -152,6 +162,13 @@ class HubSpotDestination(Destination):
                 properties["lifecyclestage"] = s.lifecycle_stages[stage]
         return {"id": id_value, "properties": properties}
 
+    @property
+    def _columns(self) -> list[tuple[str, str]]:
+        cols = self.__dict__.get("_cols")
+        if cols is None:
+            cols = self.__dict__["_cols"] = list(self.config.mapping.items())
+        return cols
+
     def _input(self, key: str, id_value: str, properties: Mapping[str, str]) -> dict[str, Any]:
         return {"id": id_value, "idProperty": self.settings.id_property, "properties": dict(properties),
                 "objectWriteTraceId": key}
@@ -165,16 +182,18 @@ class HubSpotDestination(Destination):
         s = self.settings
         by_key = {r.key: r for r in records}
         if records:
-            backward = [r for r in records
-                        if (new := r.payload["properties"].get("lifecyclestage")) is not None
-                        and (old := (r.previous or {}).get("lifecyclestage"))
+            backward = [r for r in records if r.previous
+                        and (old := r.previous.get("lifecyclestage"))
+                        and (new := r.payload["properties"].get("lifecyclestage")) is not None
                         and self._order(new) < self._order(old)]
             if backward:
                 yield Phase("clear_lifecyclestage", [Item(r.key, self._input(r.key, r.payload["id"],
                                                                              {"lifecyclestage": ""}))
                                                      for r in backward])
+            id_property = s.id_property
             outcomes = yield Phase("upsert" if self.config.mode != "update_only" else "update",
-                                   [Item(r.key, self._input(r.key, r.payload["id"], r.payload["properties"]))
+                                   [Item(r.key, {"id": r.payload["id"], "idProperty": id_property,
+                                                 "properties": r.payload["properties"], "objectWriteTraceId": r.key})
                                     for r in records])
             # HubSpot kept a later stage (someone moved the contact forward meanwhile): clear, then set
             blocked = []
@@ -226,7 +245,8 @@ class HubSpotDestination(Destination):
             raise BatchRejected(f"HTTP {status}: {error_detail(response)}")
         body = response.json() or {}
         out: dict[str, Outcome] = {}
-        keys = {i.key for i in items}
+        by_key = {i.key: i for i in items}
+        keys = by_key.keys()
         by_id = {str(i.data.get("id", "")).lower(): i.key for i in items}
         for res in body.get("results") or []:
             props = res.get("properties") or {}
@@ -235,7 +255,7 @@ class HubSpotDestination(Destination):
                 key = by_id.get(str(props.get(self.settings.id_property, "")).lower())
             if key is None:
                 continue
-            item = next(i for i in items if i.key == key)
+            item = by_key[key]
             state: dict[str, Any] = {"id": item.data.get("id")}
             kept = props.get("lifecyclestage")
             sent = item.data["properties"].get("lifecyclestage")

@@ -196,6 +196,22 @@ def _left_out(key: str, reason: str) -> None:
     log.log(level, "user_data.%s left out: %s", key, reason)
 
 
+_HASHED_SET = frozenset(HASHED)
+_NOT_HASHED_SET = frozenset(NOT_HASHED)
+
+
+@lru_cache(maxsize=262144)
+def _hashed(key: str, value: Any, default_region: str | None, country: str | None) -> tuple[str | None, str | None]:
+    """(hash, None) or (None, reason): one value normalised and hashed, cached (events repeat their contacts)."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and _HEX64.match(text):
+        return text, None
+    try:
+        return sha256(normalise(key, value, default_region, country)), None
+    except Unnormalisable as exc:
+        return None, str(exc)
+
+
 def hash_user_data(user: Mapping[str, Any], default_region: str | None) -> dict[str, Any]:
     """Meta's ``user_data`` exactly as sent, from raw values keyed by Meta's parameter names.
 
@@ -208,35 +224,45 @@ def hash_user_data(user: Mapping[str, Any], default_region: str | None) -> dict[
     """
     out: dict[str, Any] = {}
     country = user.get("country")
-    country_code = str(country).strip().lower() if isinstance(country, str) and len(country.strip()) == 2 else None
+    country_code = country.strip().lower() if isinstance(country, str) and len(country.strip()) == 2 else None
     for key, raw in user.items():
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        if key in NOT_HASHED:
+        if key in _NOT_HASHED_SET:
             out[key] = str(raw).strip() if not isinstance(raw, (list, tuple)) else [str(v).strip() for v in raw]
             continue
-        if key not in HASHED:
+        if key not in _HASHED_SET:
             _left_out(key, "not a user_data parameter")
             continue
-        values = list(raw) if isinstance(raw, (list, tuple)) else [raw]
-        hashed: list[str] = []
-        for v in values:
-            if v is None:
-                continue
-            text = str(v).strip()
-            if _HEX64.match(text):
-                hashed.append(text)
-                continue
-            try:
-                hashed.append(sha256(normalise(key, v, default_region, country_code)))
-            except Unnormalisable as exc:
-                _left_out(key, str(exc))
-        if hashed:
-            out[key] = hashed if isinstance(raw, (list, tuple)) else hashed[0]
+        region = default_region if key == "ph" or key == "zp" else None
+        zp_country = country_code if key == "zp" else None
+        if isinstance(raw, (list, tuple)):
+            hashed = []
+            for v in raw:
+                if v is None:
+                    continue
+                digest, reason = _hashed(key, v, region, zp_country)
+                if digest is None:
+                    _left_out(key, reason or "cannot be normalised")
+                else:
+                    hashed.append(digest)
+            if hashed:
+                out[key] = hashed
+            continue
+        digest, reason = _hashed(key, raw, region, zp_country)
+        if digest is None:
+            _left_out(key, reason or "cannot be normalised")
+        else:
+            out[key] = digest
     return out
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
 def event_time_seconds(value: Any) -> int:
+    if type(value) is datetime and value.tzinfo is None:  # the warehouse's naive UTC timestamps
+        return int((value - _EPOCH).total_seconds())
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return int(aware.timestamp())
@@ -299,6 +325,12 @@ class MetaCapiDestination(Destination):
 
     settings: MetaCapiSettings
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        keys = set(self.config.mapping) | set(self.config.static)
+        self._user_keys = [k for k in self.config.mapping if k in USER_DATA_KEYS]
+        self._custom_keys = sorted(CUSTOM_DATA_KEYS & keys)
+
     def auth_query(self) -> dict[str, str]:
         token = self.credentials.get("access_token")
         return {"access_token": token} if token else {}
@@ -335,7 +367,7 @@ class MetaCapiDestination(Destination):
         if when > now + 600:
             return Skip("event_time is in the future")
         channel = (str(m.get("messaging_channel") or "").strip().lower()) or None
-        raw_user = {k: m.get(k) for k in self.config.mapping if k in USER_DATA_KEYS}
+        raw_user = {k: m[k] for k in self._user_keys}
         business_messaging = channel in MESSAGING_CHANNELS and raw_user.get("ctwa_clid") not in (None, "")
         if business_messaging:
             if channel == "whatsapp" and s.whatsapp_business_account_id:
@@ -360,7 +392,7 @@ class MetaCapiDestination(Destination):
             event["event_source_url"] = str(m["event_source_url"])
         event["user_data"] = user_data
         custom: dict[str, Any] = {}
-        for k in sorted(CUSTOM_DATA_KEYS & set(m)):
+        for k in self._custom_keys:
             v = m.get(k)
             if v is None:
                 continue

@@ -163,16 +163,18 @@ class ContractServer:
                 n = self.requests_seen
             if self._gate is not None and self._gate_after is not None and n > self._gate_after:
                 self._gate.wait(timeout=120)
-            resp = self._respond(req, handler)
+            resp, late = self._respond(req, handler)
             with self.lock:
                 self.log.append(Logged(req.method, req.path, resp.status_code, req.body if self.keep_bodies else b"",
                                        req.headers if self.keep_bodies else {}))
+            if late:
+                time.sleep(late)
             return resp
         return respond
 
-    def _respond(self, req: Req, handler: Callable[[Req], WResponse]) -> WResponse:
+    def _respond(self, req: Req, handler: Callable[[Req], WResponse]) -> tuple[WResponse, float]:
         if self.auth is not None and not self.auth(req):
-            return self.unauthorized or reply(401, {"message": "unauthorized"})
+            return self.unauthorized or reply(401, {"message": "unauthorized"}), 0.0
         chosen: Fault | None = None
         with self.lock:
             for f in self.faults:
@@ -188,12 +190,10 @@ class ContractServer:
                 time.sleep(chosen.sleep)
             if chosen.status is not None:
                 return reply(chosen.status, chosen.body if chosen.body is not None else {"message": "fault"},
-                             chosen.headers)
+                             chosen.headers), 0.0
         with self.lock:
             resp = handler(req)
-        if chosen is not None and chosen.sleep_after:
-            time.sleep(chosen.sleep_after)
-        return resp
+        return resp, (chosen.sleep_after if chosen is not None else 0.0)
 
 
 def bearer(token: str) -> Callable[[Req], bool]:
