@@ -101,9 +101,11 @@ def _sync_config(kind: str, url: str):
 
 
 def bench_sync(kind: str, n: int, out: mp.Queue) -> None:
-    from activation import run_sync
     from destinations.hubspot import TOKEN as HUBSPOT_TOKEN
-    from destinations.meta_capi import DATASET, TOKEN as META_TOKEN
+    from destinations.meta_capi import DATASET
+    from destinations.meta_capi import TOKEN as META_TOKEN
+
+    from activation import run_sync
     from warehouse_io import WarehouseTarget
 
     ctx = mp.get_context("spawn")

@@ -19,8 +19,8 @@ from warehouse_io import WarehouseTarget
 from .helpers import ops, write_segment
 from .hubspot import TOKEN as HUBSPOT_TOKEN
 from .hubspot import HubSpotServer
-from .meta_capi import DATASET, TOKEN as META_TOKEN
-from .meta_capi import MetaCapiServer
+from .meta_capi import DATASET, MetaCapiServer
+from .meta_capi import TOKEN as META_TOKEN
 
 LIFECYCLE = str(Path(sys.executable).parent / "lifecycle")
 NOW = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
