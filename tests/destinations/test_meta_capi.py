@@ -169,3 +169,16 @@ def test_a_wrong_access_token_stops_the_run_with_a_clear_error(server, wh):
     with pytest.raises(Exception, match="Meta refused the access token"):
         run_sync(config(server.url), warehouse=wh, dry_run=False, credentials={**CREDS, "access_token": "nope"})
     assert ops(wh, "select status from ops.sync_runs") == [("failed",)]
+
+
+def test_dry_run_outbox_is_byte_identical_to_the_live_requests(server, wh, tmp_path):
+    rows = [event(i) for i in range(2300)] + [event(5000, ctwa_clid="ARAclid", messaging_channel="instagram")]
+    write_segment(wh, "seg_test_events", rows, TYPES)
+    dry = run_sync(config(server.url), warehouse=wh, dry_run=True, outbox_dir=tmp_path / "outbox")
+    lines = [json.loads(x) for x in dry.outbox_path.read_text().splitlines()]
+    assert [line["records"] for line in lines] == [1000, 1000, 301]
+    assert server.requests_seen == 0 and ops(wh, "select count(*) from ops.sync_state") == [(0,)]
+    live = run_sync(config(server.url, concurrency=1), warehouse=wh, dry_run=False, credentials=CREDS)
+    assert live.rows_sent == 2301
+    assert [line["body"].encode("utf-8") for line in lines] == [e.body for e in server.log]
+    assert TOKEN not in dry.outbox_path.read_text()  # the token travels in the query string of the live request only
