@@ -45,6 +45,7 @@ docs: $(STAMP)
 	$(BIN)/python -m ingestion.raw_tables > docs/raw_tables.md
 	$(BIN)/python -m ingestion.raw_tables sources
 	$(BIN)/python -m ingestion.file_drop.schemas > docs/sources/files.md
+	$(BIN)/lifecycle segments generate
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

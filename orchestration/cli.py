@@ -5,6 +5,14 @@
     lifecycle dashboard   serve the dashboards on the existing warehouse
     lifecycle dagster     open the Dagster UI (lineage, runs, schedules) on this project
 
+    lifecycle segments list                       the segments, their size and what they are
+    lifecycle segments preview NAME               the first rows (personal data masked unless --show-personal-data)
+    lifecycle segments export NAME --format csv   the whole segment as a CSV or Parquet file
+    lifecycle segments generate [--check]         YAML segments (activation/segments/) -> dbt models
+    lifecycle sync list                           the syncs (activation/syncs/*.yml) and their last run
+    lifecycle sync run NAME [--dry-run]           run one sync now (live, unless --dry-run)
+    lifecycle sync status [NAME]                  runs, counts and failures with the destination's reasons
+
 `lifecycle run` drives the Dagster jobs of :mod:`orchestration.definitions` in process; its options
 become the run configuration of the resources (warehouse, source mode, drop folder, demo size), so
 the same graph runs with the same code whatever the source.
@@ -208,7 +216,7 @@ def _summary(path: Path) -> str:
         parts = []
         for label, sql in (("contacts", "select count(*) from marts.dim_contacts"),
                            ("funnel report rows", "select count(*) from marts.rpt_lifecycle_funnel"),
-                           ("hot leads", "select count(*) from marts.seg_hot_leads")):
+                           ("hot leads", "select count(*) from segments.seg_hot_leads")):
             try:
                 parts.append(f"{con.execute(sql).fetchone()[0]} {label}")
             except duckdb.Error:
@@ -258,6 +266,30 @@ def main(argv: list[str] | None = None) -> int:
     dag = sub.add_parser("dagster", help="open the Dagster UI on this project")
     dag.add_argument("--port", type=int, default=3000)
 
+    seg = sub.add_parser("segments", help="list, preview, export and generate segments")
+    seg_sub = seg.add_subparsers(dest="segments_command", required=True)
+    seg_sub.add_parser("list", help="the segments, their size and description")
+    prev = seg_sub.add_parser("preview", help="the first rows of a segment")
+    prev.add_argument("name", help="segment name, with or without seg_ (e.g. hot_leads)")
+    prev.add_argument("--limit", type=int, default=10)
+    prev.add_argument("--show-personal-data", action="store_true", help="do not mask e-mails, phones and names")
+    exp = seg_sub.add_parser("export", help="write the whole segment to a file")
+    exp.add_argument("name")
+    exp.add_argument("--format", choices=["csv", "parquet"], required=True)
+    exp.add_argument("--output", help="file to write (default <name>.<format> in the current folder)")
+    gen = seg_sub.add_parser("generate", help="turn activation/segments/*.yml into dbt models")
+    gen.add_argument("--check", action="store_true", help="only report generated files that are not current")
+
+    syn = sub.add_parser("sync", help="list, run and inspect the activation syncs")
+    syn.add_argument("--syncs", help="folder of sync files (default $LIFECYCLE_SYNCS_DIR or activation/syncs)")
+    syn_sub = syn.add_subparsers(dest="sync_command", required=True)
+    syn_sub.add_parser("list", help="the syncs and their last run")
+    srun = syn_sub.add_parser("run", help="run one sync now (live: its destination's credentials must be set)")
+    srun.add_argument("name")
+    srun.add_argument("--dry-run", action="store_true", help="write the exact requests to the outbox, send nothing")
+    stat = syn_sub.add_parser("status", help="recent runs (all syncs, or one in detail)")
+    stat.add_argument("name", nargs="?")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     path = resolve_path(args.warehouse)
@@ -294,6 +326,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"No warehouse at {path} yet: run `lifecycle run` first.", file=sys.stderr)
             return EXIT_FAILED
         return serve_dashboard(args.port, path)
+    if args.command == "segments":
+        from orchestration.activation_cli import segments_command
+
+        return segments_command(args, path)
+    if args.command == "sync":
+        from orchestration.activation_cli import sync_command
+
+        return sync_command(args, path)
     if args.command == "dagster":
         from orchestration.project import prepare_dbt_project
 

@@ -21,13 +21,15 @@ import dagster as dg
 
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message is already a clear, personal-data-free line for the user."""
+    from activation import DestinationError, SegmentMissing, SyncAlreadyRunning, SyncConfigError
     from ingestion.connectors.http import ApiError
     from ingestion.file_drop.loader import FileDropError
     from ingestion.parsing import BadRecord
     from ingestion.runs import ConfigError
     from warehouse_io import WarehouseBusy, WarehouseError
 
-    return (ApiError, ConfigError, FileDropError, WarehouseError, WarehouseBusy, BadRecord, FileNotFoundError)
+    return (ApiError, ConfigError, FileDropError, WarehouseError, WarehouseBusy, BadRecord, FileNotFoundError,
+            DestinationError, SegmentMissing, SyncAlreadyRunning, SyncConfigError)
 
 
 def one_line(exc: BaseException | str, limit: int = 600) -> str:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.activation import activation_assets
+from orchestration.assets.activation import activation_assets, activation_jobs, activation_schedules
 from orchestration.assets.analytics import analytics_assets
 from orchestration.assets.dbt import lifecycle_dbt_assets
 from orchestration.assets.ingestion import ingestion_assets
@@ -15,8 +15,8 @@ jobs, schedules = build_jobs(ingestion_assets, all_assets)
 
 defs = dg.Definitions(
     assets=all_assets,
-    jobs=jobs,
-    schedules=schedules,
+    jobs=[*jobs, *activation_jobs],
+    schedules=[*schedules, *activation_schedules],
     sensors=[file_drop_sensor()],
     resources=build_resources(),
     # used when a run's configuration names it (`lifecycle run` does); other runs keep Dagster's default

@@ -2,7 +2,9 @@
 
 One asset graph serves every deployment; the resources choose what runs behind it:
 
-- ``warehouse``: the DuckDB file (``LIFECYCLE_WAREHOUSE``, default ``warehouse/lifecycle.duckdb``).
+- ``warehouse``: the DuckDB file (``LIFECYCLE_WAREHOUSE``, default ``warehouse/lifecycle.duckdb``), or the
+  PostgreSQL database when the dbt target is ``postgres`` (``LIFECYCLE_DBT_TARGET``, ``LIFECYCLE_PG_*``):
+  :meth:`WarehouseResource.target` is where activation keeps its state beside the segments.
 - ``sources``: the source mode, ``demo`` (default), ``files`` or ``api`` (``LIFECYCLE_SOURCE``). In demo
   mode the generated business stands in for the API sources; in files mode the file drop loads; in
   api mode each API source whose credentials are set loads from its API. A source that is off in the
@@ -12,7 +14,9 @@ One asset graph serves every deployment; the resources choose what runs behind i
 - one client resource per API source (``respondio``, ``hubspot``, ``salesforce``, ``shopify``,
   ``meta_ads``, ``tiktok_ads``): credentials and settings from the variables the source documents.
 - ``dbt``: dagster-dbt's CLI resource on ``dbt_project/``.
-- one resource per activation destination (``hubspot_destination``, ...).
+- one resource per activation destination (``hubspot_destination``, ...): live or dry run, host
+  override, outbox folder; credentials from the variables the destination declares
+  (:mod:`activation.destinations`), read when the sync runs.
 
 Nothing here reads the environment when the module is imported: values are resolved through
 ``dg.EnvVar(...).get_value()`` when a run starts (in ``setup_for_execution``), and explicit run
@@ -33,10 +37,12 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from pydantic import Field
 
+from activation.destinations import destination_class, destination_kinds
 from ingestion import sources as source_registry
 from ingestion.runs import ConnectorSpec
 from orchestration.dbt import DBT_PROJECT_DIR, dbt_executable
-from warehouse_io import WAREHOUSE_ENV, resolve_path
+from warehouse_io import WAREHOUSE_ENV, WarehouseTarget, resolve_path
+from warehouse_io.db import PG_ENV, TARGET_ENV
 
 SOURCE_ENV = "LIFECYCLE_SOURCE"
 LOCK_WAIT_ENV = "LIFECYCLE_LOCK_WAIT"
@@ -71,6 +77,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def file(self) -> Path:
         return resolve_path(self.path or _env(WAREHOUSE_ENV))
+
+    def target(self) -> WarehouseTarget:
+        """The warehouse the dbt profile writes to (DuckDB file, or PostgreSQL for target ``postgres``)."""
+        names = [TARGET_ENV, *PG_ENV.values()]
+        try:
+            return WarehouseTarget.from_settings({n: _env(n) for n in names}, self.file())
+        except ValueError as exc:
+            raise dg.Failure(str(exc)) from None
 
 
 class SourceModeResource(dg.ConfigurableResource):
@@ -160,15 +174,16 @@ class ApiSourceResource(dg.ConfigurableResource):
 
 
 class DestinationResource(dg.ConfigurableResource):
-    """One activation destination: live or dry run, host override, credentials from the environment.
+    """One activation destination: live or dry run, host override, outbox, credentials from the environment.
 
-    ``live``: empty means ``$LIFECYCLE_ACTIVATION_LIVE`` (``1`` sends; anything else is a dry run
-    that writes the exact requests to an outbox and changes no state).
+    ``live``: empty means ``$LIFECYCLE_ACTIVATION_LIVE`` (``1`` sends; anything else is a dry run that
+    writes the exact requests to an outbox and changes no state). Credentials are the variables the
+    destination declares (``credentials_env``), read when the sync runs, never put in run config.
     """
 
     destination: str
     live: str = Field(default="", description="'1' sends, '0' dry run; empty: $LIFECYCLE_ACTIVATION_LIVE or 0")
-    base_url: str = Field(default="", description="override of the destination host; empty: the vendor's")
+    base_url: str = Field(default="", description="override of the destination host; empty: the sync's, else the vendor's")
     outbox_dir: str = Field(default="", description="dry-run outbox; empty: $LIFECYCLE_OUTBOX_DIR or beside the warehouse")
     credentials_env: list[str] = Field(default_factory=list, description="variables holding the credentials")
 
@@ -180,19 +195,13 @@ class DestinationResource(dg.ConfigurableResource):
         return Path(folder) if folder else warehouse_file.parent / "outbox"
 
     def credentials(self) -> dict[str, str]:
-        return {name: value for name in self.credentials_env if (value := _env(name)) is not None}
+        """The destination's credentials by the names it uses (``access_token``...), read now."""
+        specs = destination_class(self.destination).credential_specs
+        return {c.name: value for c in specs if (value := _env(c.env)) is not None}
 
 
 API_SOURCE_NAMES = tuple(source_registry.API_SOURCES)
-DESTINATIONS: dict[str, list[str]] = {
-    "hubspot": ["HUBSPOT_ACCESS_TOKEN"],
-    "salesforce": ["SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"],
-    "meta_capi": ["META_CAPI_ACCESS_TOKEN", "META_CAPI_DATASET_ID"],
-    "tiktok_events": ["TIKTOK_EVENTS_ACCESS_TOKEN", "TIKTOK_EVENT_SOURCE_ID"],
-    "respondio": ["RESPONDIO_API_TOKEN"],
-    "webhook": ["LIFECYCLE_WEBHOOK_URL", "LIFECYCLE_WEBHOOK_SECRET"],
-    "file": [],
-}
+DESTINATIONS: dict[str, list[str]] = {kind: destination_class(kind).credential_env() for kind in destination_kinds()}
 
 
 def destination_key(destination: str) -> str:

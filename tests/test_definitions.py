@@ -98,7 +98,7 @@ def test_in_process_the_source_mode_comes_from_resources_or_the_environment_at_r
     parents = sorted("/".join(p.path) for p in graph.get(dg.AssetKey(["staging", "stg_respondio__contacts"])).parent_keys)
     assert parents == ["raw_respondio/contacts"]  # the loader produces exactly the dbt source staging reads
     sync_parents = sorted("/".join(p.path) for p in graph.get(dg.AssetKey(["hubspot_hot_leads"])).parent_keys)
-    assert sync_parents == ["marts/seg_hot_leads"]
+    assert sync_parents == ["segments/seg_hot_leads"]
     assert len(graph.asset_check_keys) > 50  # every dbt test is an asset check
 
     job = defs.resolve_job_def("lifecycle_pipeline")

@@ -152,7 +152,11 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
                 "time": stages("select distinct stage from marts.rpt_lifecycle_time_in_stage"),
                 "dropoff": stages("select distinct from_stage from marts.rpt_lifecycle_dropoff_review"),
                 "dim": stages("select distinct current_stage from marts.dim_contacts where current_stage is not null"),
-                "hot_leads": stages("select distinct current_stage from marts.seg_hot_leads"),
+                "hot_leads": stages("select distinct current_stage from segments.seg_hot_leads"),
+                "empty_segments": {t for (t,) in con.execute(
+                    "select table_name from information_schema.tables where table_schema = 'segments'").fetchall()
+                    if con.execute(f"select count(*) from segments.{t}").fetchone()[0] == 0},
+                "segments": stages("select table_name from information_schema.tables where table_schema = 'segments'"),
             }
 
     five = build({"lifecycle_preset": "five_stage"}, "five")
@@ -163,6 +167,10 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
         assert five[mart] & five_names, mart
         assert not five[mart] & {"New Lead", "Hot Lead", "Payment", "Customer"}, mart
     assert five["hot_leads"] == {"Acquisition"}  # the preset's hot-lead stage: the segment is not empty
+    # every segment works with the five-stage preset's names (hot-lead, won and cold stages come from it)
+    assert {"seg_hot_leads", "seg_winback_dormant", "seg_cold_leads", "seg_conversion_events",
+            "seg_quiet_leads_from_ads", "seg_whatsapp_repeat_customers"} <= five["segments"]
+    assert five["empty_segments"] <= {"seg_hot_leads_awaiting_reply"}, five["empty_segments"]
 
     respond = yaml.safe_load((PRESETS / "respond_io.yml").read_text())
     stages = respond["stages"] + [{"name": "Repeat Customer", "order": 5, "rules": [{"signal": "repeat_purchase"}]}]

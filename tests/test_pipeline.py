@@ -46,16 +46,21 @@ def test_lifecycle_run_demo_fills_the_marts_and_writes_the_dry_run_outbox(tmp_pa
     try:
         contacts = con.execute("select count(*) from marts.dim_contacts").fetchone()[0]
         funnel = con.execute("select count(*) from marts.rpt_lifecycle_funnel").fetchone()[0]
-        hot = con.execute("select count(*), count(email) from marts.seg_hot_leads").fetchone()
-        runs = con.execute("select status, mode, rows_total, rows_sent, outbox_path from ops.sync_runs").fetchall()
+        hot = con.execute("select count(*), count(email) from segments.seg_hot_leads").fetchone()
+        runs = {r[0]: r[1:] for r in con.execute(
+            "select sync_name, status, mode, rows_total, rows_sent, outbox_path from ops.sync_runs").fetchall()}
+        state = con.execute("select count(*) from ops.sync_state").fetchone()[0]
     finally:
         con.close()
     assert contacts > 200 and funnel > 0
-    assert len(runs) == 1 and runs[0][:3] == ("success", "dry_run", hot[0])
-    outbox = Path(runs[0][4])
+    assert {"hubspot_hot_leads", "meta_capi_conversions", "respondio_winback", "webhook_cold_leads"} <= set(runs)
+    assert all(r[:2] == ("success", "dry_run") for r in runs.values()), runs
+    assert runs["hubspot_hot_leads"][2] == hot[0]
+    assert state == 0  # dry runs change no state
+    outbox = Path(runs["hubspot_hot_leads"][4])
     assert outbox.parent.parent == tmp_path / "outbox"
-    sent = [i for line in outbox.read_text().splitlines() for i in json.loads(line)["body"]["inputs"]]
-    assert len(sent) == runs[0][3] > 0
+    sent = [i for line in outbox.read_text().splitlines() for i in json.loads(json.loads(line)["body"])["inputs"]]
+    assert len(sent) == runs["hubspot_hot_leads"][3] > 0
 
 
 @pytest.mark.slow

@@ -18,7 +18,10 @@ COMPARED = {
     "marts.fct_lifecycle_stage_spells": "select count(*), count(distinct contact_id), sum(case when is_current then 1 else 0 end) from {t}",
     "marts.fct_conversations": "select count(*), count(first_response_seconds), sum(first_response_seconds) from {t}",
     "marts.rpt_lifecycle_funnel": "select count(*) from {t}",
-    "marts.seg_hot_leads": "select count(*) from {t}",
+    "segments.seg_hot_leads": "select count(*) from {t}",
+    "segments.seg_winback_dormant": "select count(*), sum(orders) from {t}",
+    "segments.seg_conversion_events": "select count(*), count(ctwa_clid), sum(value) from {t}",
+    "segments.seg_cold_leads": "select count(*) from {t}",
     "marts.fct_attribution_credits": "select count(*), count(distinct conversion_id), sum(credit), sum(revenue_credit), "
                                      "sum(case when model = 'markov' then credit * touch_position else 0 end) from {t}",
     "marts.fct_attribution_markov_channels": "select count(*), sum(removal_effect), sum(attributed_conversions) from {t}",

@@ -11,8 +11,9 @@ from __future__ import annotations
 from warehouse_io.tables import TS, Column, Table
 
 
-def _ops(name: str, description: str, pk: tuple[str, ...], cols: list[tuple[str, str, str]]) -> Table:
-    return Table("ops", name, description, tuple(Column(*c) for c in cols), pk)
+def _ops(name: str, description: str, pk: tuple[str, ...], cols: list[tuple[str, str, str]],
+         sensitive: tuple[str, ...] = ()) -> Table:
+    return Table("ops", name, description, tuple(Column(*c) for c in cols), pk, sensitive=frozenset(sensitive))
 
 
 INGEST_CURSORS = _ops("ingest_cursors", "Where each source's incremental stream resumes.", ("source", "stream"), [
@@ -73,37 +74,43 @@ FILE_DROP_FOLDERS = _ops(
 
 SYNC_RUNS = _ops("sync_runs", "One row per activation sync run.", ("sync_run_id",), [
     ("sync_run_id", "varchar", "Run id (uuid)."),
-    ("sync_name", "varchar", "Sync name."),
+    ("sync_name", "varchar", "Sync name (its YAML file in activation/syncs/)."),
     ("destination", "varchar", "Destination kind (hubspot, meta_capi...)."),
     ("mode", "varchar", "dry_run or live."),
     ("started_at", TS, "Start (UTC)."),
     ("finished_at", TS, "End (UTC)."),
-    ("status", "varchar", "running, success, partial or failed."),
-    ("rows_total", "bigint", "Rows of the segment."),
-    ("rows_sent", "bigint", "Rows sent (or that a dry run would send)."),
-    ("rows_unchanged", "bigint", "Rows identical to the last successful sync."),
+    ("status", "varchar", "running, success, partial (some rows failed), failed or abandoned (the process died)."),
+    ("rows_total", "bigint", "Rows of the segment: rows_sent + rows_unchanged + rows_skipped + rows_failed."),
+    ("rows_sent", "bigint", "Rows the destination acknowledged (or that a dry run would send)."),
+    ("rows_unchanged", "bigint", "Rows identical to what the destination last acknowledged."),
     ("rows_skipped", "bigint", "Rows skipped with a reason."),
-    ("rows_failed", "bigint", "Rows the destination rejected."),
-    ("requests", "bigint", "HTTP requests made (or that a dry run would make)."),
+    ("rows_failed", "bigint", "Rows the destination rejected (kept in ops.sync_failures, retried next run)."),
+    ("requests", "bigint", "HTTP requests made (or that a dry run would make), retries included."),
     ("outbox_path", "varchar", "Dry run: file with the exact requests."),
     ("error", "varchar", "Why the run failed (never personal data)."),
+    ("rows_removed", "bigint", "Rows that left the segment and were removed from the destination (mirror mode)."),
+    ("rows_left", "bigint", "Rows that left the segment and were left as they are in the destination."),
+    ("detail", "varchar", "JSON: counts per skip and failure reason, retries, batches split."),
+    ("heartbeat_at", TS, "Last time the run committed progress (UTC)."),
 ])
 
 SYNC_STATE = _ops("sync_state", "What the destination last acknowledged, per sync and record.",
                   ("sync_name", "record_key"), [
     ("sync_name", "varchar", "Sync name."),
     ("record_key", "varchar", "Key of the segment row."),
-    ("payload_hash", "varchar", "Hash of the mapped fields the destination acknowledged."),
+    ("payload_hash", "varchar", "md5 of the row's mapped fields (and the sync settings that shape the payload)."),
     ("synced_at", TS, "When the destination acknowledged it (UTC)."),
     ("sync_run_id", "varchar", "Run that sent it."),
-])
+    ("destination_id", "varchar", "The record's id at the destination (HubSpot id, Salesforce id, identifier)."),
+    ("destination_state", "varchar", "JSON the destination needs on the next run (e.g. the lifecycle stage it holds)."),
+], sensitive=("destination_id", "destination_state"))
 
 SYNC_RECORDS = _ops("sync_records", "Every segment row of every sync run, accounted for.", (), [
     ("sync_run_id", "varchar", "Run id."),
     ("sync_name", "varchar", "Sync name."),
     ("record_key", "varchar", "Key of the segment row."),
-    ("status", "varchar", "sent, would_send, unchanged, removed, skipped or failed."),
-    ("reason", "varchar", "Why skipped or failed."),
+    ("status", "varchar", "sent, would_send, unchanged, skipped, failed, removed, would_remove or left."),
+    ("reason", "varchar", "Why skipped, failed or left (the destination's reason for failures)."),
     ("payload_hash", "varchar", "Hash of the mapped fields."),
     ("recorded_at", TS, "When (UTC)."),
 ])
@@ -119,6 +126,15 @@ SYNC_FAILURES = _ops("sync_failures", "Rows a destination rejected, retried on t
     ("sync_run_id", "varchar", "Latest run that failed it."),
 ])
 
+SYNC_LOCKS = _ops("sync_locks", "The run holding each sync, so two runs of one sync never overlap.", ("sync_name",), [
+    ("sync_name", "varchar", "Sync name."),
+    ("sync_run_id", "varchar", "Run holding the lock."),
+    ("holder", "varchar", "host:pid of the process running it (a dead process's lock is taken over)."),
+    ("acquired_at", TS, "When the run took the lock (UTC)."),
+    ("heartbeat_at", TS, "Last progress of the run (UTC); a lock without a heartbeat for the lease is stale."),
+])
+
 OPS_TABLES: tuple[Table, ...] = (INGEST_CURSORS, INGEST_RUNS, QUARANTINE, FILE_LOADS, FILE_DROP_FOLDERS, SYNC_RUNS,
-                                 SYNC_STATE, SYNC_RECORDS, SYNC_FAILURES)
+                                 SYNC_STATE, SYNC_RECORDS, SYNC_FAILURES, SYNC_LOCKS)
+SYNC_TABLES: tuple[Table, ...] = (SYNC_RUNS, SYNC_STATE, SYNC_RECORDS, SYNC_FAILURES, SYNC_LOCKS)
 BY_NAME: dict[str, Table] = {t.qualified_name: t for t in OPS_TABLES}
