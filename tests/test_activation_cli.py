@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from destinations.hubspot import TOKEN, HubSpotServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,9 +29,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse_io.connection import WarehouseError
+from warehouse_io.connection import WarehouseError, resolve_path
 from warehouse_io.connection import connect as duckdb_connect
-from warehouse_io.connection import resolve_path
 from warehouse_io.tables import Table
 
 TARGET_ENV = "LIFECYCLE_DBT_TARGET"
