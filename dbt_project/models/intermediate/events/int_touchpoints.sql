@@ -91,8 +91,18 @@ final as (
     union all
 
     select
-        touchpoint_id, contact_id, source_system, touchpoint_type, platform, campaign_id, ad_id, click_id,
-        utm_source, utm_medium, utm_campaign, occurred_at
+        touchpoint_id,
+        contact_id,
+        source_system,
+        touchpoint_type,
+        platform,
+        campaign_id,
+        ad_id,
+        click_id,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        occurred_at
     from storefront
     where touch_order = 1
 

@@ -20,7 +20,7 @@ final as (
         funnel_entry_at
     from contacts
     where current_stage = {{ lifecycle_literal(hot_lead_stage) }}
-      and current_lost_stage is null
+        and current_lost_stage is null
 )
 
 select * from final
