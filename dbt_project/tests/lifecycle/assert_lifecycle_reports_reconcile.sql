@@ -1,7 +1,8 @@
 -- The reports reconcile with the spells: funnel entries per cohort, won and lost counts, the lost report's
 -- totals, and the daily snapshot's last day equal what the spells say.
 with entries as (
-    select count(*) as n from {{ ref('fct_lifecycle_stage_spells') }} where is_funnel_entry
+    select count(*) as n from {{ ref('fct_lifecycle_stage_spells') }}
+    where is_funnel_entry
 ),
 
 funnel_month as (
@@ -27,11 +28,15 @@ won as (
     select count(distinct {{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }}) as n
     from {{ ref('fct_lifecycle_stage_spells') }}
     where not is_lost_stage
-      and stage_order >= (select stage_order from {{ ref('int_lifecycle__stages') }} where is_won_stage)
+        and stage_order >= (
+            select stage_order from {{ ref('int_lifecycle__stages') }}
+            where is_won_stage
+        )
 ),
 
 entries_won as (
-    select count(*) as n from {{ ref('fct_lifecycle_funnel_entries') }} where is_won
+    select count(*) as n from {{ ref('fct_lifecycle_funnel_entries') }}
+    where is_won
 ),
 
 funnel_won as (
@@ -47,13 +52,16 @@ lost_episodes as (
 ),
 
 lost_report as (
-    select sum(lost_count) as n, max(funnel_entries) as entries
+    select
+        sum(lost_count) as n,
+        max(funnel_entries) as entries
     from {{ ref('rpt_lifecycle_lost') }}
     where dimension = 'overall'
 ),
 
 current_spells as (
-    select count(*) as n from {{ ref('fct_lifecycle_stage_spells') }} where is_current
+    select count(*) as n from {{ ref('fct_lifecycle_stage_spells') }}
+    where is_current
 ),
 
 daily_last as (
@@ -63,22 +71,53 @@ daily_last as (
 ),
 
 checks as (
-    select 'funnel month entries' as check_name, entries.n as expected, funnel_month.n as actual
+    select
+        'funnel month entries' as check_name,
+        entries.n as expected,
+        funnel_month.n as actual
     from entries cross join funnel_month
     union all
-    select 'funnel week entries', entries.n, funnel_week.n from entries cross join funnel_week
+    select
+        'funnel week entries',
+        entries.n,
+        funnel_week.n
+    from entries cross join funnel_week
     union all
-    select 'first stage reached by every entry', entries.n, funnel_first_stage.n from entries cross join funnel_first_stage
+    select
+        'first stage reached by every entry',
+        entries.n,
+        funnel_first_stage.n
+    from entries cross join funnel_first_stage
     union all
-    select 'won entries', won.n, funnel_won.n from won cross join funnel_won
+    select
+        'won entries',
+        won.n,
+        funnel_won.n
+    from won cross join funnel_won
     union all
-    select 'won entries (funnel entries)', won.n, entries_won.n from won cross join entries_won
+    select
+        'won entries (funnel entries)',
+        won.n,
+        entries_won.n
+    from won cross join entries_won
     union all
-    select 'lost entries', lost_episodes.n, lost_report.n from lost_episodes cross join lost_report
+    select
+        'lost entries',
+        lost_episodes.n,
+        lost_report.n
+    from lost_episodes cross join lost_report
     union all
-    select 'lost report denominator', entries.n, lost_report.entries from entries cross join lost_report
+    select
+        'lost report denominator',
+        entries.n,
+        lost_report.entries
+    from entries cross join lost_report
     union all
-    select 'daily snapshot last day', current_spells.n, daily_last.n from current_spells cross join daily_last
+    select
+        'daily snapshot last day',
+        current_spells.n,
+        daily_last.n
+    from current_spells cross join daily_last
 )
 
 select *

@@ -14,6 +14,6 @@ with spells as (
 select *
 from spells
 where (next_entered_at is null and exited_at is not null)
-   or (next_entered_at is not null and (exited_at is null or exited_at <> next_entered_at))
-   or (exited_at is not null and exited_at <= entered_at)
-   or (next_spell_number is not null and next_spell_number <> spell_number + 1)
+    or (next_entered_at is not null and (exited_at is null or exited_at <> next_entered_at))
+    or (exited_at is not null and exited_at <= entered_at)
+    or (next_spell_number is not null and next_spell_number <> spell_number + 1)

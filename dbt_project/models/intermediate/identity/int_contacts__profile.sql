@@ -58,10 +58,18 @@ record_channels as (
     from contact_map
     left join (
         {%- if enabled.get('respondio', true) %}
-        select 'respondio_contact' as record_source, contact_id as record_id, channel, created_at as seen_at
+        select
+            'respondio_contact' as record_source,
+            contact_id as record_id,
+            channel,
+            created_at as seen_at
         from {{ ref('stg_respondio__contact_channels') }}
         union all
-        select 'respondio_contact', contact_id, channel, opened_at
+        select
+            'respondio_contact',
+            contact_id,
+            channel,
+            opened_at
         from {{ ref('stg_respondio__conversations') }}
         {%- else %}
         select cast(null as {{ dbt.type_string() }}) as record_source, cast(null as {{ dbt.type_string() }}) as record_id,
@@ -70,8 +78,11 @@ record_channels as (
         {%- endif %}
         {%- if enabled.get('files', true) %}
         union all
-        select 'files_contact', {{ files_record_id('source_system', 'contact_external_id', 'null', 'null', 'contact_key') }},
-            channel, created_at
+        select
+            'files_contact',
+            {{ files_record_id('source_system', 'contact_external_id', 'null', 'null', 'contact_key') }},
+            channel,
+            created_at
         from {{ ref('stg_files__contacts') }}
         where channel is not null
         {%- endif %}
@@ -97,7 +108,13 @@ channel_lists as (
     select
         contact_id,
         {{ dbt.listagg('channel', "','", 'order by channel') }} as channels
-    from (select distinct contact_id, channel from record_channels where channel is not null) as distinct_channels
+    from (
+        select distinct
+            contact_id,
+            channel
+        from record_channels
+        where channel is not null
+    ) as distinct_channels
     group by contact_id
 
 ),
@@ -114,16 +131,16 @@ ranked_attributes as (
             order by
                 case when person_attributes.first_name is null and person_attributes.last_name is null then 1 else 0 end,
                 person_attributes.updated_at desc,
-                contact_map.record_source,
-                contact_map.record_id
+                contact_map.record_source asc,
+                contact_map.record_id asc
         ) as name_order,
         row_number() over (
             partition by contact_map.contact_id
             order by
                 case when person_attributes.country_code is null then 1 else 0 end,
                 person_attributes.updated_at desc,
-                contact_map.record_source,
-                contact_map.record_id
+                contact_map.record_source asc,
+                contact_map.record_id asc
         ) as country_order
     from person_attributes
     inner join contact_map
@@ -140,7 +157,7 @@ ranked_identifiers as (
         identifier_value,
         row_number() over (
             partition by contact_id, identifier_type
-            order by last_seen_at desc, identifier_value
+            order by last_seen_at desc, identifier_value asc
         ) as recency_order
     from identifiers
     where identifier_type in ('email', 'phone')

@@ -28,13 +28,19 @@ edges as (
 
 nodes as (
 
-    select distinct node_num, node_key from edges
+    select distinct
+        node_num,
+        node_key
+    from edges
 
 ),
 
 labels_0 as (
 
-    select distinct node_num, node_num as label from edges
+    select distinct
+        node_num,
+        node_num as label
+    from edges
 
 ),
 

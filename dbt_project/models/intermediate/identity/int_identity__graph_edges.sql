@@ -76,9 +76,15 @@ final as (
         edges.node_num,
         edges.identifier_num
     from (
-        select node_num, identifier_num from identifier_edges
+        select
+            node_num,
+            identifier_num
+        from identifier_edges
         union all
-        select node_num, identifier_num from self_edges
+        select
+            node_num,
+            identifier_num
+        from self_edges
     ) as edges
     inner join nodes
         on edges.node_num = nodes.node_num

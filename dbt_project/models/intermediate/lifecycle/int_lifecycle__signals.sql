@@ -58,8 +58,8 @@ inbound as (
         lead(sent_at) over (partition by contact_id order by sent_at, message_id) as next_inbound_at
     from messages
     where direction = 'inbound'
-      and contact_id is not null
-      and sent_at is not null
+        and contact_id is not null
+        and sent_at is not null
 ),
 
 message_signals as (
@@ -70,8 +70,8 @@ message_signals as (
             changed_by='sender_type') }}
     from inbound
     where contact_inbound_number = 1
-       or conversation_inbound_number = 1
-       or {{ dbt.dateadd('day', n_days, 'previous_inbound_at') }} < sent_at
+        or conversation_inbound_number = 1
+        or {{ dbt.dateadd('day', n_days, 'previous_inbound_at') }} < sent_at
 ),
 
 tag_signals as (
@@ -90,7 +90,7 @@ tag_signals as (
                             label='lower(trim(tag))', changed_by='changed_by_type') }}
     from tag_events
     where action = 'added'
-      and {{ dbt.position("'|' || lower(trim(tag)) || '|'", lifecycle_label_list(config.qualified_tags)) }} > 0
+        and {{ dbt.position("'|' || lower(trim(tag)) || '|'", lifecycle_label_list(config.qualified_tags)) }} > 0
 ),
 
 stage_signals as (
@@ -113,18 +113,18 @@ commerce_signals as (
             record_id='event_id', at='occurred_at', label='event_name', value='value') }}
     from commerce_events
     where event_name in (
-        'qualified', 'quote_sent', 'add_to_cart', 'checkout_started', 'checkout_completed',
-        'payment', 'purchase', 'review', 'referral'
-    )
+            'qualified', 'quote_sent', 'add_to_cart', 'checkout_started', 'checkout_completed',
+            'payment', 'purchase', 'review', 'referral'
+        )
 ),
 
 purchases as (
     select
         orders.*,
-        row_number() over (partition by contact_id order by ordered_at, order_id) as purchase_number
+        row_number() over (partition by orders.contact_id order by orders.ordered_at, orders.order_id) as purchase_number
     from orders
-    where not coalesce(is_cancelled, false)
-      and coalesce(status, '') <> 'pending'
+    where not coalesce(orders.is_cancelled, false)
+        and coalesce(orders.status, '') <> 'pending'
 ),
 
 order_signals as (
@@ -148,7 +148,7 @@ order_signals as (
                             value='revenue') }}
     from orders
     where not coalesce(is_cancelled, false)
-      and status = 'pending'
+        and status = 'pending'
 ),
 
 deal_signals as (
@@ -169,7 +169,7 @@ deal_signals as (
             value='amount', changed_by="'crm'") }}
     from deals
     where is_closed
-      and closed_at is not null
+        and closed_at is not null
 ),
 
 survey_signals as (
@@ -224,22 +224,26 @@ inactivity_signals as (
     from inbound
     cross join as_of
     where {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} < inbound.next_inbound_at
-       or (inbound.next_inbound_at is null
-           and {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} <= as_of.as_of_at)
+        or (
+            inbound.next_inbound_at is null
+            and {{ dbt.dateadd('day', n_days, 'inbound.sent_at') }} <= as_of.as_of_at
+        )
 ),
 
 all_signals as (
     select * from evidence
     where contact_id is not null
-      and signal_at is not null
+        and signal_at is not null
     union all
     select * from inactivity_signals
 ),
 
 final as (
     select
-        cast({{ dbt.concat(["signal_type", "':'", "source_system", "':'", "source_record_id"]) }}
-            as {{ dbt.type_string() }}) as signal_id,
+        cast(
+            {{ dbt.concat(["signal_type", "':'", "source_system", "':'", "source_record_id"]) }}
+            as {{ dbt.type_string() }}
+        ) as signal_id,
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(signal_type as {{ dbt.type_string() }}) as signal_type,
         cast(signal_at as {{ dbt.type_timestamp() }}) as signal_at,

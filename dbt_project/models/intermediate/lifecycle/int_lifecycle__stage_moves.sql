@@ -58,22 +58,28 @@ candidates as (
     inner join rules
         on signals.signal_type = rules.signal_type
     where (rules.min_value is null or signals.signal_value >= rules.min_value)
-      and (rules.max_value is null or signals.signal_value <= rules.max_value)
-      and (rules.min_sequence is null or signals.signal_sequence >= rules.min_sequence)
-      and (rules.label_list is null
-           or {{ dbt.position(dbt.concat(["'|'", "signals.signal_label", "'|'"]), "rules.label_list") }} > 0)
-      and (rules.label_contains is null
-           or {{ dbt.position("rules.label_contains", "coalesce(signals.signal_label, '')") }} > 0)
-      and (rules.changed_by_list is null
-           or {{ dbt.position(dbt.concat(["'|'", "signals.changed_by_type", "'|'"]), "rules.changed_by_list") }} > 0)
+        and (rules.max_value is null or signals.signal_value <= rules.max_value)
+        and (rules.min_sequence is null or signals.signal_sequence >= rules.min_sequence)
+        and (
+            rules.label_list is null
+            or {{ dbt.position(dbt.concat(["'|'", "signals.signal_label", "'|'"]), "rules.label_list") }} > 0
+        )
+        and (
+            rules.label_contains is null
+            or {{ dbt.position("rules.label_contains", "coalesce(signals.signal_label, '')") }} > 0
+        )
+        and (
+            rules.changed_by_list is null
+            or {{ dbt.position(dbt.concat(["'|'", "signals.changed_by_type", "'|'"]), "rules.changed_by_list") }} > 0
+        )
 ),
 
 ordered as (
     select
         candidates.*,
         row_number() over (
-            partition by contact_id
-            order by signal_at, kind_rank, coalesce(target_order, 0), signal_id, rule_id
+            partition by candidates.contact_id
+            order by candidates.signal_at, candidates.kind_rank, coalesce(candidates.target_order, 0), candidates.signal_id, candidates.rule_id
         ) as move_seq
     from candidates
 ),
@@ -82,11 +88,11 @@ base as (
     select
         ordered.*,
         -- active moves always take part; an unconditional lost move once the contact has entered the funnel
-        (not is_lost_stage)
+        (not ordered.is_lost_stage)
         or (
-            while_max_order is null
-            and coalesce(sum(case when not is_lost_stage then 1 else 0 end) over (
-                partition by contact_id order by move_seq
+            ordered.while_max_order is null
+            and coalesce(sum(case when not ordered.is_lost_stage then 1 else 0 end) over (
+                partition by ordered.contact_id order by ordered.move_seq
                 rows between unbounded preceding and 1 preceding
             ), 0) > 0
         ) as applies_base
@@ -113,12 +119,15 @@ round_{{ this }} as (
         ) as applies_{{ this }}
     from base
     inner join (
-        select contact_id, move_seq, {{ lifecycle_condition_holds('pass_' ~ prev, '_' ~ prev) }}
-            as condition_holds_{{ prev }}
+        select
+            contact_id,
+            move_seq,
+            {{ lifecycle_condition_holds('pass_' ~ prev, '_' ~ prev) }}
+                as condition_holds_{{ prev }}
         from pass_{{ prev }}
     ) as pass_{{ prev }}_checked
         on base.contact_id = pass_{{ prev }}_checked.contact_id
-       and base.move_seq = pass_{{ prev }}_checked.move_seq
+        and base.move_seq = pass_{{ prev }}_checked.move_seq
 ),
 
 pass_{{ this }} as (
@@ -133,8 +142,8 @@ applied as (
             as stage_after
     from pass_final
     left join stages as active_stages
-        on active_stages.stage_order = pass_final.order_after_final
-       and not active_stages.is_lost_stage
+        on pass_final.order_after_final = active_stages.stage_order
+        and not active_stages.is_lost_stage
     where pass_final.applies_final
 ),
 
@@ -143,8 +152,8 @@ applied as (
 instants as (
     select
         applied.*,
-        last_value(stage_after) over (
-            partition by contact_id, signal_at order by move_seq
+        last_value(applied.stage_after) over (
+            partition by applied.contact_id, applied.signal_at order by applied.move_seq
             rows between unbounded preceding and unbounded following
         ) as instant_stage
     from applied
@@ -154,8 +163,8 @@ instant_causes as (
     select
         instants.*,
         row_number() over (
-            partition by contact_id, signal_at
-            order by case when target_stage = instant_stage then 0 else 1 end, move_seq desc
+            partition by instants.contact_id, instants.signal_at
+            order by case when instants.target_stage = instants.instant_stage then 0 else 1 end, instants.move_seq desc
         ) as cause_rank
     from instants
 ),
@@ -163,22 +172,24 @@ instant_causes as (
 with_previous as (
     select
         instant_causes.*,
-        lag(instant_stage) over (partition by contact_id order by signal_at) as stage_before
+        lag(instant_causes.instant_stage) over (partition by instant_causes.contact_id order by instant_causes.signal_at) as stage_before
     from instant_causes
-    where cause_rank = 1
+    where instant_causes.cause_rank = 1
 ),
 
 moves as (
     select *
     from with_previous
     where stage_before is null
-       or stage_before <> instant_stage
+        or stage_before <> instant_stage
 ),
 
 final as (
     select
-        cast({{ dbt.concat(["moves.contact_id", "':'", "cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as " ~ dbt.type_string() ~ ")"]) }}
-            as {{ dbt.type_string() }}) as move_id,
+        cast(
+            {{ dbt.concat(["moves.contact_id", "':'", "cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as " ~ dbt.type_string() ~ ")"]) }}
+            as {{ dbt.type_string() }}
+        ) as move_id,
         moves.contact_id,
         cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as integer) as move_number,
         moves.signal_at as moved_at,
@@ -206,7 +217,7 @@ final as (
         end as lost_reason
     from moves
     inner join stages
-        on stages.stage_name = moves.instant_stage
+        on moves.instant_stage = stages.stage_name
 )
 
 select * from final

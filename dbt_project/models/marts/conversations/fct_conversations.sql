@@ -137,9 +137,9 @@ derived_conversations as (
             min(sent_at) as opened_at
         from messages
         where not exists (
-            select 1 from declared_conversations
-            where declared_conversations.conversation_id = messages.conversation_id
-        )
+                select 1 from declared_conversations
+                where declared_conversations.conversation_id = messages.conversation_id
+            )
         group by conversation_id
     ) as message_groups
     left join first_agent_messages as first_agent
@@ -172,7 +172,8 @@ ranked_inbound as (
 
 first_inbound as (
 
-    select * from ranked_inbound where inbound_order = 1
+    select * from ranked_inbound
+    where inbound_order = 1
 
 ),
 
@@ -196,7 +197,8 @@ ranked_responses as (
 
 first_response as (
 
-    select * from ranked_responses where response_order = 1
+    select * from ranked_responses
+    where response_order = 1
 
 ),
 

@@ -27,14 +27,18 @@ identity_lists as (
         {{ dbt.listagg(dbt.concat(["identifier_type", "':'", "identifier_value"]), "', '",
                        "order by identifier_type, identifier_value") }} as identities
     from (
-        select distinct contact_id, identifier_type, identifier_value
+        select distinct
+            contact_id,
+            identifier_type,
+            identifier_value
         from identifiers
     ) as distinct_identifiers
     group by contact_id
 ),
 
 current_spells as (
-    select * from spells where is_current
+    select * from spells
+    where is_current
 ),
 
 episode_counts as (
@@ -49,7 +53,10 @@ episode_counts as (
 ),
 
 latest_consents as (
-    select contact_id, channel, status
+    select
+        contact_id,
+        channel,
+        status
     from (
         select
             contact_id,
@@ -94,12 +101,18 @@ final as (
         cast(current_spells.entered_at as {{ dbt.type_timestamp() }}) as current_stage_entered_at,
         cast(coalesce(not current_spells.is_lost_stage, false) as boolean) as is_in_funnel,
         cast(coalesce(current_spells.is_lost_stage, false) as boolean) as is_lost,
-        cast(case when current_spells.is_lost_stage then current_spells.stage end
-            as {{ dbt.type_string() }}) as current_lost_stage,
-        cast(case when current_spells.is_lost_stage then current_spells.lost_reason end
-            as {{ dbt.type_string() }}) as current_lost_reason,
-        cast(case when current_spells.is_lost_stage then current_spells.entered_at end
-            as {{ dbt.type_timestamp() }}) as lost_at,
+        cast(
+            case when current_spells.is_lost_stage then current_spells.stage end
+            as {{ dbt.type_string() }}
+        ) as current_lost_stage,
+        cast(
+            case when current_spells.is_lost_stage then current_spells.lost_reason end
+            as {{ dbt.type_string() }}
+        ) as current_lost_reason,
+        cast(
+            case when current_spells.is_lost_stage then current_spells.entered_at end
+            as {{ dbt.type_timestamp() }}
+        ) as lost_at,
         cast(current_spells.funnel_entry_at as {{ dbt.type_timestamp() }}) as funnel_entry_at,
         cast(coalesce(episode_counts.funnel_episodes, 0) as integer) as funnel_episodes,
         cast(coalesce(episode_counts.has_been_won, 0) = 1 as boolean) as has_been_won,
@@ -108,13 +121,13 @@ final as (
         cast(consent_summary.opted_in_channels as {{ dbt.type_string() }}) as opted_in_channels
     from profiles
     left join identity_lists
-        on identity_lists.contact_id = profiles.contact_id
+        on profiles.contact_id = identity_lists.contact_id
     left join current_spells
-        on current_spells.contact_id = profiles.contact_id
+        on profiles.contact_id = current_spells.contact_id
     left join episode_counts
-        on episode_counts.contact_id = profiles.contact_id
+        on profiles.contact_id = episode_counts.contact_id
     left join consent_summary
-        on consent_summary.contact_id = profiles.contact_id
+        on profiles.contact_id = consent_summary.contact_id
     -- storefront visitors known only by a browser client id are not contacts until they show lifecycle evidence
     where not profiles.is_anonymous
         or episode_counts.contact_id is not null

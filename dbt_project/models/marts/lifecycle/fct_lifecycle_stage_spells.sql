@@ -13,11 +13,14 @@ moves as (
 sequenced as (
     select
         moves.*,
-        lead(moved_at) over (partition by contact_id order by move_number) as next_moved_at,
-        lead(to_stage) over (partition by contact_id order by move_number) as next_stage,
+        lead(moves.moved_at) over (partition by moves.contact_id order by moves.move_number) as next_moved_at,
+        lead(moves.to_stage) over (partition by moves.contact_id order by moves.move_number) as next_stage,
         case
-            when not is_lost_stage and (from_stage is null or lag(is_lost_stage) over (
-                partition by contact_id order by move_number) ) then 1
+            when not moves.is_lost_stage and (
+                    moves.from_stage is null or lag(moves.is_lost_stage) over (
+                        partition by moves.contact_id order by moves.move_number
+                    )
+                ) then 1
             else 0
         end as is_funnel_entry
     from moves
@@ -26,11 +29,11 @@ sequenced as (
 episodes as (
     select
         sequenced.*,
-        sum(is_funnel_entry) over (
-            partition by contact_id order by move_number rows between unbounded preceding and current row
+        sum(sequenced.is_funnel_entry) over (
+            partition by sequenced.contact_id order by sequenced.move_number rows between unbounded preceding and current row
         ) as funnel_episode,
-        max(case when is_funnel_entry = 1 then moved_at end) over (
-            partition by contact_id order by move_number rows between unbounded preceding and current row
+        max(case when sequenced.is_funnel_entry = 1 then sequenced.moved_at end) over (
+            partition by sequenced.contact_id order by sequenced.move_number rows between unbounded preceding and current row
         ) as episode_entry_at
     from sequenced
 ),

@@ -9,9 +9,9 @@ spells as (
 previous as (
     select
         spells.*,
-        lag(stage_order) over (partition by contact_id order by spell_number) as previous_stage_order,
-        lag(is_lost_stage) over (partition by contact_id order by spell_number) as previous_is_lost,
-        lag(entered_at) over (partition by contact_id order by spell_number) as previous_entered_at
+        lag(spells.stage_order) over (partition by spells.contact_id order by spells.spell_number) as previous_stage_order,
+        lag(spells.is_lost_stage) over (partition by spells.contact_id order by spells.spell_number) as previous_is_lost,
+        lag(spells.entered_at) over (partition by spells.contact_id order by spells.spell_number) as previous_entered_at
     from spells
 ),
 
@@ -36,11 +36,13 @@ final as (
             when stage_order > previous_stage_order then 'forward'
             else 'backward'
         end as {{ dbt.type_string() }}) as transition_type,
-        cast(coalesce(not is_lost_stage and not previous_is_lost
-                      and stage_order - previous_stage_order > 1, false) as boolean) as is_skip,
+        cast(coalesce(
+            not is_lost_stage and not previous_is_lost
+            and stage_order - previous_stage_order > 1, false
+        ) as boolean) as is_skip,
         cast(case
             when not is_lost_stage and not coalesce(previous_is_lost, true)
-                 and stage_order > previous_stage_order + 1 then stage_order - previous_stage_order - 1
+                and stage_order > previous_stage_order + 1 then stage_order - previous_stage_order - 1
             else 0
         end as integer) as stages_skipped,
         cast({{ dbt.datediff('previous_entered_at', 'entered_at', 'second') }} as bigint) as seconds_in_from_stage,

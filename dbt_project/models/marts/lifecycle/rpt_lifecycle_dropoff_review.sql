@@ -20,7 +20,11 @@ spells as (
 ),
 
 stage_pairs as (
-    select from_stage, from_stage_order, to_stage, to_stage_order
+    select
+        from_stage,
+        from_stage_order,
+        to_stage,
+        to_stage_order
     from (
         select
             stage_name as from_stage,
@@ -54,11 +58,11 @@ pair_entries as (
         reached_to.reached_at as to_reached_at
     from stage_pairs
     inner join reached as reached_from
-        on reached_from.stage_order = stage_pairs.from_stage_order
+        on stage_pairs.from_stage_order = reached_from.stage_order
     left join reached as reached_to
-        on reached_to.contact_id = reached_from.contact_id
-       and reached_to.funnel_episode = reached_from.funnel_episode
-       and reached_to.stage_order = stage_pairs.to_stage_order
+        on reached_from.contact_id = reached_to.contact_id
+        and reached_from.funnel_episode = reached_to.funnel_episode
+        and stage_pairs.to_stage_order = reached_to.stage_order
 ),
 
 monthly as (
@@ -79,19 +83,19 @@ monthly as (
 rated as (
     select
         monthly.*,
-        reached_to_count * 1.0 / nullif(reached_from_count, 0) as conversion_rate
+        monthly.reached_to_count * 1.0 / nullif(monthly.reached_from_count, 0) as conversion_rate
     from monthly
 ),
 
 with_trailing as (
     select
         rated.*,
-        avg(conversion_rate) over (
-            partition by from_stage order by review_month
+        avg(rated.conversion_rate) over (
+            partition by rated.from_stage order by rated.review_month
             rows between {{ trailing }} preceding and 1 preceding
         ) as trailing_conversion_rate,
-        avg(median_days_to_next) over (
-            partition by from_stage order by review_month
+        avg(rated.median_days_to_next) over (
+            partition by rated.from_stage order by rated.review_month
             rows between {{ trailing }} preceding and 1 preceding
         ) as trailing_median_days_to_next
     from rated
@@ -111,11 +115,15 @@ final as (
         cast(trailing_median_days_to_next as {{ lifecycle_double() }}) as trailing_median_days_to_next,
         cast(coalesce(conversion_rate < trailing_conversion_rate * (1 - {{ tolerance }}), false) as boolean)
             as is_low_rate,
-        cast(coalesce(median_days_to_next > trailing_median_days_to_next * (1 + {{ tolerance }}), false)
-            as boolean) as is_slow,
-        cast(coalesce(conversion_rate < trailing_conversion_rate * (1 - {{ tolerance }}), false)
-             or coalesce(median_days_to_next > trailing_median_days_to_next * (1 + {{ tolerance }}), false)
-            as boolean) as is_flagged
+        cast(
+            coalesce(median_days_to_next > trailing_median_days_to_next * (1 + {{ tolerance }}), false)
+            as boolean
+        ) as is_slow,
+        cast(
+            coalesce(conversion_rate < trailing_conversion_rate * (1 - {{ tolerance }}), false)
+            or coalesce(median_days_to_next > trailing_median_days_to_next * (1 + {{ tolerance }}), false)
+            as boolean
+        ) as is_flagged
     from with_trailing
 )
 

@@ -32,12 +32,24 @@ reached as (
 ),
 
 cohort_entries as (
-    select 'week' as cohort_grain, entry_week as cohort_start, contact_id, funnel_episode, funnel_entry_at,
-           is_won, is_lost
+    select
+        'week' as cohort_grain,
+        entry_week as cohort_start,
+        contact_id,
+        funnel_episode,
+        funnel_entry_at,
+        is_won,
+        is_lost
     from entries
     union all
-    select 'month' as cohort_grain, entry_month as cohort_start, contact_id, funnel_episode, funnel_entry_at,
-           is_won, is_lost
+    select
+        'month' as cohort_grain,
+        entry_month as cohort_start,
+        contact_id,
+        funnel_episode,
+        funnel_entry_at,
+        is_won,
+        is_lost
     from entries
 ),
 
@@ -69,18 +81,19 @@ per_stage as (
     from cohort_entries
     cross join stages
     left join reached
-        on reached.contact_id = cohort_entries.contact_id
-       and reached.funnel_episode = cohort_entries.funnel_episode
-       and reached.stage_order = stages.stage_order
-    group by cohort_entries.cohort_grain, cohort_entries.cohort_start, stages.stage_name, stages.stage_order,
-             stages.is_won_stage
+        on cohort_entries.contact_id = reached.contact_id
+        and cohort_entries.funnel_episode = reached.funnel_episode
+        and stages.stage_order = reached.stage_order
+    group by
+        cohort_entries.cohort_grain, cohort_entries.cohort_start, stages.stage_name, stages.stage_order,
+        stages.is_won_stage
 ),
 
 with_previous as (
     select
         per_stage.*,
-        lag(reached_count) over (
-            partition by cohort_grain, cohort_start order by stage_order
+        lag(per_stage.reached_count) over (
+            partition by per_stage.cohort_grain, per_stage.cohort_start order by per_stage.stage_order
         ) as previous_stage_reached_count
     from per_stage
 ),
@@ -97,8 +110,10 @@ final as (
         cast(with_previous.reached_count * 1.0 / nullif(cohorts.entered_count, 0) as {{ lifecycle_double() }})
             as reached_rate,
         cast(with_previous.previous_stage_reached_count as bigint) as previous_stage_reached_count,
-        cast(with_previous.reached_count * 1.0 / nullif(with_previous.previous_stage_reached_count, 0)
-            as {{ lifecycle_double() }}) as conversion_from_previous_rate,
+        cast(
+            with_previous.reached_count * 1.0 / nullif(with_previous.previous_stage_reached_count, 0)
+            as {{ lifecycle_double() }}
+        ) as conversion_from_previous_rate,
         cast(cohorts.won_count as bigint) as won_count,
         cast(cohorts.won_count * 1.0 / nullif(cohorts.entered_count, 0) as {{ lifecycle_double() }})
             as entry_to_won_rate,
@@ -107,8 +122,8 @@ final as (
         cast(with_previous.p90_hours_to_reach as {{ lifecycle_double() }}) as p90_hours_to_reach
     from with_previous
     inner join cohorts
-        on cohorts.cohort_grain = with_previous.cohort_grain
-       and cohorts.cohort_start = with_previous.cohort_start
+        on with_previous.cohort_grain = cohorts.cohort_grain
+        and with_previous.cohort_start = cohorts.cohort_start
 )
 
 select * from final

@@ -22,23 +22,51 @@ entries as (
 ),
 
 entry_dimensions as (
-    select 'overall' as dimension, 'all' as dimension_value, 0 as dimension_sort, lost_stage from entries
+    select
+        'overall' as dimension,
+        'all' as dimension_value,
+        0 as dimension_sort,
+        lost_stage
+    from entries
     union all
-    select 'entry_channel', entry_channel, 0, lost_stage from entries
+    select
+        'entry_channel',
+        entry_channel,
+        0,
+        lost_stage
+    from entries
     union all
-    select 'entry_campaign', entry_campaign_id, 0, lost_stage from entries
+    select
+        'entry_campaign',
+        entry_campaign_id,
+        0,
+        lost_stage
+    from entries
     union all
-    select 'first_response_bucket', first_response_bucket, first_response_bucket_order, lost_stage from entries
+    select
+        'first_response_bucket',
+        first_response_bucket,
+        first_response_bucket_order,
+        lost_stage
+    from entries
 ),
 
 entry_slices as (
-    select dimension, dimension_value, dimension_sort, count(*) as funnel_entries
+    select
+        dimension,
+        dimension_value,
+        dimension_sort,
+        count(*) as funnel_entries
     from entry_dimensions
     group by dimension, dimension_value, dimension_sort
 ),
 
 entry_lost as (
-    select dimension, dimension_value, lost_stage, count(*) as lost_count
+    select
+        dimension,
+        dimension_value,
+        lost_stage,
+        count(*) as lost_count
     from entry_dimensions
     where lost_stage is not null
     group by dimension, dimension_value, lost_stage
@@ -55,9 +83,9 @@ entry_rows as (
     from entry_slices
     cross join lost_stages
     left join entry_lost
-        on entry_lost.dimension = entry_slices.dimension
-       and entry_lost.dimension_value = entry_slices.dimension_value
-       and entry_lost.lost_stage = lost_stages.stage_name
+        on entry_slices.dimension = entry_lost.dimension
+        and entry_slices.dimension_value = entry_lost.dimension_value
+        and lost_stages.stage_name = entry_lost.lost_stage
 ),
 
 total as (
@@ -65,11 +93,17 @@ total as (
 ),
 
 lost_dimensions as (
-    select 'lost_from_stage' as dimension, coalesce(lost_from_stage, 'unknown') as dimension_value, lost_stage
+    select
+        'lost_from_stage' as dimension,
+        coalesce(lost_from_stage, 'unknown') as dimension_value,
+        lost_stage
     from entries
     where is_lost
     union all
-    select 'lost_reason', coalesce(lost_reason, 'unknown'), lost_stage
+    select
+        'lost_reason',
+        coalesce(lost_reason, 'unknown'),
+        lost_stage
     from entries
     where is_lost
 ),

@@ -21,7 +21,8 @@ bounds as (
 
 digits as (
     {%- for d in range(10) %}
-    select {{ d }} as digit{% if not loop.last %} union all{% endif %}
+    select {{ d }} as digit{% if not loop.last %}
+    union all{% endif %}
     {%- endfor %}
 ),
 
@@ -42,16 +43,28 @@ days as (
 ),
 
 movements as (
-    select stage, cast(entered_at as date) as date_day, 1 as entered, 0 as exited
+    select
+        stage,
+        cast(entered_at as date) as date_day,
+        1 as entered,
+        0 as exited
     from spells
     union all
-    select stage, cast(exited_at as date) as date_day, 0 as entered, 1 as exited
+    select
+        stage,
+        cast(exited_at as date) as date_day,
+        0 as entered,
+        1 as exited
     from spells
     where exited_at is not null
 ),
 
 daily_movements as (
-    select stage, date_day, sum(entered) as entered_count, sum(exited) as exited_count
+    select
+        stage,
+        date_day,
+        sum(entered) as entered_count,
+        sum(exited) as exited_count
     from movements
     group by stage, date_day
 ),
@@ -68,8 +81,8 @@ grid as (
     from days
     cross join stages
     left join daily_movements
-        on daily_movements.date_day = days.date_day
-       and daily_movements.stage = stages.stage_name
+        on days.date_day = daily_movements.date_day
+        and stages.stage_name = daily_movements.stage
 ),
 
 final as (

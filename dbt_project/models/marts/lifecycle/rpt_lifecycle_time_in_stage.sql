@@ -39,7 +39,7 @@ final as (
         cast(per_month.mean_hours as {{ lifecycle_double() }}) as mean_hours
     from per_month
     inner join stages
-        on stages.stage_name = per_month.stage
+        on per_month.stage = stages.stage_name
 )
 
 select * from final

@@ -13,7 +13,7 @@ renamed as (
         lower(trim(platform)) as platform,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        campaign_name as campaign_name,
+        campaign_name,
         cast(ad_group_id as {{ dbt.type_string() }}) as ad_group_id,
         cast(ad_id as {{ dbt.type_string() }}) as ad_id,
         upper(trim(currency)) as currency,

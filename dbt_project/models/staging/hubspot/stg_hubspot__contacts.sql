@@ -8,8 +8,8 @@ renamed as (
 
     select
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
-        email as email,
-        phone as phone,
+        email,
+        phone,
         mobilephone as mobile_phone,
         firstname as first_name,
         lastname as last_name,

@@ -13,7 +13,7 @@ renamed as (
         lower(trim(dealstage)) as deal_stage,
         cast(amount as {{ dbt.type_numeric() }}) as amount,
         upper(trim(deal_currency_code)) as currency,
-        closed_lost_reason as closed_lost_reason,
+        closed_lost_reason,
         coalesce(hs_is_closed, false) as is_closed,
         coalesce(hs_is_closed_won, false) as is_closed_won,
         cast(createdate as {{ dbt.type_timestamp() }}) as created_at,

@@ -11,7 +11,7 @@ renamed as (
         cast(adset_id as {{ dbt.type_string() }}) as adset_id,
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        ad_name as ad_name,
+        ad_name,
         upper(trim(status)) as status,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,

@@ -10,7 +10,7 @@ renamed as (
         cast(adset_id as {{ dbt.type_string() }}) as adset_id,
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        adset_name as adset_name,
+        adset_name,
         upper(trim(destination_type)) as destination_type,
         upper(trim(optimization_goal)) as optimization_goal,
         upper(trim(status)) as status,

@@ -9,7 +9,7 @@ renamed as (
     select
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(account_id as {{ dbt.type_string() }}) as account_id,
-        campaign_name as campaign_name,
+        campaign_name,
         upper(trim(objective)) as objective,
         upper(trim(status)) as status,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,

@@ -11,7 +11,7 @@ renamed as (
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(channel_id as {{ dbt.type_string() }}) as channel_id,
         lower(trim(channel_type)) as channel,
-        channel_user_id as channel_user_id,
+        channel_user_id,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
     from source

@@ -8,10 +8,10 @@ renamed as (
 
     select
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
-        first_name as first_name,
-        last_name as last_name,
-        phone as phone,
-        email as email,
+        first_name,
+        last_name,
+        phone,
+        email,
         lower(trim(language)) as language_code,
         upper(trim(country_code)) as country_code,
         lifecycle as lifecycle_stage,

@@ -9,8 +9,8 @@ renamed as (
     select
         cast(event_id as {{ dbt.type_string() }}) as lifecycle_event_id,
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
-        from_stage as from_stage,
-        to_stage as to_stage,
+        from_stage,
+        to_stage,
         lower(trim(changed_by_type)) as changed_by_type,
         cast(changed_by_user_id as {{ dbt.type_string() }}) as changed_by_user_id,
         cast(changed_at as {{ dbt.type_timestamp() }}) as changed_at,

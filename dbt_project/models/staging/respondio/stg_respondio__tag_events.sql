@@ -9,7 +9,7 @@ renamed as (
     select
         cast(event_id as {{ dbt.type_string() }}) as tag_event_id,
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
-        tag as tag,
+        tag,
         lower(trim(action)) as action,
         lower(trim(changed_by_type)) as changed_by_type,
         cast(changed_by_user_id as {{ dbt.type_string() }}) as changed_by_user_id,

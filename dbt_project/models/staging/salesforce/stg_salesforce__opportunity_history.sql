@@ -9,7 +9,7 @@ renamed as (
     select
         cast(id as {{ dbt.type_string() }}) as opportunity_history_id,
         cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
-        stage_name as stage_name,
+        stage_name,
         cast(amount as {{ dbt.type_numeric() }}) as amount,
         cast(close_date as date) as close_date,
         coalesce(is_deleted, false) as is_deleted,

@@ -8,10 +8,10 @@ renamed as (
 
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        email as email,
-        phone as phone,
-        first_name as first_name,
-        last_name as last_name,
+        email,
+        phone,
+        first_name,
+        last_name,
         lower(trim(email_marketing_state)) as email_marketing_state,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,

@@ -10,7 +10,7 @@ renamed as (
         cast(adgroup_id as {{ dbt.type_string() }}) as adgroup_id,
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(advertiser_id as {{ dbt.type_string() }}) as advertiser_id,
-        adgroup_name as adgroup_name,
+        adgroup_name,
         upper(trim(optimization_goal)) as optimization_goal,
         upper(trim(operation_status)) as status,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,

@@ -11,7 +11,7 @@ renamed as (
         cast(adgroup_id as {{ dbt.type_string() }}) as adgroup_id,
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(advertiser_id as {{ dbt.type_string() }}) as advertiser_id,
-        ad_name as ad_name,
+        ad_name,
         upper(trim(operation_status)) as status,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,

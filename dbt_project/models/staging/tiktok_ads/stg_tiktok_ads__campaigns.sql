@@ -9,7 +9,7 @@ renamed as (
     select
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(advertiser_id as {{ dbt.type_string() }}) as advertiser_id,
-        campaign_name as campaign_name,
+        campaign_name,
         upper(trim(objective_type)) as objective,
         upper(trim(operation_status)) as status,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
