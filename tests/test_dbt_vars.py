@@ -92,6 +92,13 @@ BAD_VALUES = [
     ("lifecycle_as_of", "2024-02-30 25:00:00", "expected a UTC time from 1970 to 2099"),
     ("lifecycle_config", "just text", "expected a mapping, got 'just text'"),
     ("warehouse_path", 42, "expected text, got '42'"),
+    ("attribution_include_purchases", "yes", "expected true or false, got 'yes'"),
+    ("churn_risk_band_thresholds", [0.7, 0.3], "expected numbers in ascending order"),
+    ("churn_risk_band_thresholds", [0.3], "expected 2 numbers"),
+    ("rfm_recency_days", [40, "ninety", 180], "item 1: expected a number from 1 to 3650, got 'ninety'"),
+    ("ad_platforms", ["meta_ads", "google_ads"], "item 1: expected one of meta_ads, tiktok_ads, files"),
+    ("reporting_currency", "US dollars", "expected text matching [A-Za-z]{3}"),
+    ("segment_promoter_min_nps", 11, "expected a whole number from 0 to 10, got '11'"),
     ("a_var_nobody_declared", 1, "has no validation rule: add its line to project_var_rules()"),
 ]
 GOOD_VALUES = [
@@ -99,6 +106,8 @@ GOOD_VALUES = [
     ("default_country_calling_code", "44"), ("default_country_calling_code", 49), ("lifecycle_as_of", None),
     ("lifecycle_as_of", "2024-03-01 00:00:00"), ("sources_enabled", {"hubspot": False}),
     ("lifecycle_config", {"inactivity_days": 30}), ("identity_junk_phones", ["+1234567890"]),
+    ("churn_risk_band_thresholds", [0.2, 0.8]), ("rfm_recency_days", [30, 60, 120]), ("reporting_currency", "eur"),
+    ("ad_platforms", ["files"]), ("customer_value_observation_end", "2026-06-30"),
 ]
 
 

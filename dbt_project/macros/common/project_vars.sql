@@ -14,9 +14,11 @@
     call it through check_project_vars(cases) to try many bad values in one dbt invocation.
 
   Kinds: integer, number, string, digits (a string of digits), choice (one of `allowed`), string_list,
+  bool (true or false), number_list (numbers from `min` to `max`; `length` items; `ascending`),
   bool_map (a mapping of the listed `keys` to true/false), mapping, timestamp ('YYYY-MM-DD[ HH:MM[:SS]]',
   1970 to 2099). `min` / `max` bound numbers; `nullable` allows null; `min_length` / `max_length`
-  bound digits strings; `item_pattern` is a regular expression every list item must match in full.
+  bound digits strings; `item_pattern` is a regular expression every list item must match in full, and
+  `allowed_items` the values list items may take; `pattern` is the regular expression a string matches.
 -#}
 
 {% macro project_var_rules() -%}
@@ -36,6 +38,35 @@
         'lifecycle_dropoff_trailing_months':   {'kind': 'integer', 'min': 1, 'max': 36},
         'lifecycle_dropoff_tolerance':         {'kind': 'number', 'min': 0, 'max': 10},
         'lifecycle_refinement_rounds':         {'kind': 'integer', 'min': 1, 'max': 10},
+        'ad_platforms':                        {'kind': 'string_list', 'allowed_items': ['meta_ads', 'tiktok_ads', 'files']},
+        'attribution_conversion_events':       {'kind': 'string_list'},
+        'attribution_conversion_stages':       {'kind': 'string_list'},
+        'attribution_include_purchases':       {'kind': 'bool'},
+        'attribution_lookback_days':           {'kind': 'integer', 'min': 1, 'max': 3650},
+        'attribution_time_decay_half_life_days': {'kind': 'number', 'min': 0.01, 'max': 3650},
+        'campaign_hot_lead_stage':             {'kind': 'string', 'nullable': true},
+        'churn_risk_band_thresholds':          {'kind': 'number_list', 'min': 0, 'max': 1, 'length': 2, 'ascending': true},
+        'clv_horizon_months':                  {'kind': 'integer', 'min': 1, 'max': 120},
+        'clv_min_customers':                   {'kind': 'integer', 'min': 2, 'max': 100000000},
+        'clv_min_repeat_customers':            {'kind': 'integer', 'min': 1, 'max': 100000000},
+        'clv_monthly_discount_rate':           {'kind': 'number', 'min': 0, 'max': 1},
+        'clv_prediction_days':                 {'kind': 'integer', 'min': 1, 'max': 3650},
+        'conversion_click_window_days':        {'kind': 'integer', 'min': 1, 'max': 365},
+        'conversion_events_lookback_days':     {'kind': 'integer', 'min': 1, 'max': 3650},
+        'customer_value_observation_end':      {'kind': 'timestamp', 'nullable': true},
+        'python_fallback_schema':              {'kind': 'string', 'pattern': '[A-Za-z_][A-Za-z0-9_]*'},
+        'python_model_adapters':               {'kind': 'string_list', 'item_pattern': '[a-z_]+'},
+        'reporting_currency':                  {'kind': 'string', 'pattern': '[A-Za-z]{3}'},
+        'retention_active_days':               {'kind': 'integer', 'min': 1, 'max': 3650},
+        'rfm_frequency_window_days':           {'kind': 'integer', 'min': 1, 'max': 3650},
+        'rfm_monetary_ratio':                  {'kind': 'number', 'min': 0.01, 'max': 100},
+        'rfm_recency_days':                    {'kind': 'number_list', 'min': 1, 'max': 3650, 'length': 3, 'ascending': true},
+        'rfm_repeat_orders':                   {'kind': 'integer', 'min': 2, 'max': 1000},
+        'segment_awaiting_reply_hours':        {'kind': 'number', 'min': 0.1, 'max': 8760},
+        'segment_dormant_days':                {'kind': 'integer', 'min': 1, 'max': 3650},
+        'segment_new_ad_leads_days':           {'kind': 'integer', 'min': 1, 'max': 3650},
+        'segment_promoter_min_nps':            {'kind': 'integer', 'min': 0, 'max': 10},
+        'segments_as_of':                      {'kind': 'timestamp', 'nullable': true},
     }) }}
 {%- endmacro %}
 
@@ -75,6 +106,28 @@
         {%- if value is not string -%}
             {{ return(head ~ "expected text, got " ~ shown) }}
         {%- endif -%}
+        {%- if rule.get('pattern') and not modules.re.fullmatch(rule['pattern'], value) -%}
+            {{ return(head ~ "expected text matching " ~ rule['pattern'] ~ ", got " ~ shown) }}
+        {%- endif -%}
+    {%- elif kind == 'bool' -%}
+        {%- if value is not boolean -%}
+            {{ return(head ~ "expected true or false, got " ~ shown) }}
+        {%- endif -%}
+    {%- elif kind == 'number_list' -%}
+        {%- if value is string or value is mapping or value is not sequence -%}
+            {{ return(head ~ "expected a list of numbers from " ~ rule['min'] ~ " to " ~ rule['max'] ~ ", got " ~ shown) }}
+        {%- endif -%}
+        {%- if rule.get('length') and value | length != rule['length'] -%}
+            {{ return(head ~ "expected " ~ rule['length'] ~ " numbers, got " ~ shown) }}
+        {%- endif -%}
+        {%- for item in value -%}
+            {%- if not _project_var_is_number(item) or item < rule['min'] or item > rule['max'] -%}
+                {{ return(head ~ "item " ~ loop.index0 ~ ": expected a number from " ~ rule['min'] ~ " to " ~ rule['max'] ~ ", got " ~ _project_var_shown(item)) }}
+            {%- endif -%}
+            {%- if rule.get('ascending') and not loop.first and item <= value[loop.index0 - 1] -%}
+                {{ return(head ~ "expected numbers in ascending order, got " ~ shown) }}
+            {%- endif -%}
+        {%- endfor -%}
     {%- elif kind == 'digits' -%}
         {%- set text = value | string -%}
         {%- if value is boolean or not (value is string or value is integer) or not modules.re.fullmatch('[0-9]+', text)
@@ -95,6 +148,9 @@
             {%- endif -%}
             {%- if rule.get('item_pattern') and not modules.re.fullmatch(rule['item_pattern'], item) -%}
                 {{ return(head ~ "item " ~ loop.index0 ~ ": expected text matching " ~ rule['item_pattern'] ~ ", got " ~ _project_var_shown(item)) }}
+            {%- endif -%}
+            {%- if rule.get('allowed_items') and item not in rule['allowed_items'] -%}
+                {{ return(head ~ "item " ~ loop.index0 ~ ": expected one of " ~ (rule['allowed_items'] | join(', ')) ~ ", got " ~ _project_var_shown(item)) }}
             {%- endif -%}
         {%- endfor -%}
     {%- elif kind == 'bool_map' -%}

@@ -20,9 +20,9 @@ final as (
         cast(facts.days_since_last_inbound as integer) as days_since_last_inbound
     from contacts
     inner join facts
-        on facts.contact_id = contacts.contact_id
+        on contacts.contact_id = facts.contact_id
     where contacts.current_lost_stage in {{ segment_in_list(cold) }}
-      and facts.reachable_channels is not null
+        and facts.reachable_channels is not null
 )
 
 select * from final

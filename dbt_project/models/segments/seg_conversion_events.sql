@@ -53,7 +53,7 @@ lead_events as (
         cast(null as {{ dbt.type_string() }}) as order_id
     from spells
     where stage in {{ segment_in_list(hot) }}
-      and not is_lost_stage
+        and not is_lost_stage
 ),
 
 purchase_events as (
@@ -67,7 +67,7 @@ purchase_events as (
         cast(order_id as {{ dbt.type_string() }}) as order_id
     from orders
     where not is_cancelled
-      and ordered_at is not null
+        and ordered_at is not null
 ),
 
 recent_events as (
@@ -79,8 +79,8 @@ recent_events as (
     ) as events
     cross join as_of
     where events.event_time > {{ dbt.dateadd('day', -lookback, 'as_of.as_of_at') }}
-      and events.event_time <= as_of.as_of_at
-      and events.contact_id is not null
+        and events.event_time <= as_of.as_of_at
+        and events.contact_id is not null
 ),
 
 ctm_clicks as (
@@ -90,16 +90,17 @@ ctm_clicks as (
         conversations.channel,
         row_number() over (
             partition by recent_events.event_id
-            order by coalesce(conversations.first_inbound_at, conversations.opened_at) desc,
+            order by
+                coalesce(conversations.first_inbound_at, conversations.opened_at) desc,
                 conversations.conversation_id desc
         ) as recency
     from recent_events
     inner join conversations
-        on conversations.contact_id = recent_events.contact_id
+        on recent_events.contact_id = conversations.contact_id
         and conversations.ctwa_clid is not null
         and coalesce(conversations.first_inbound_at, conversations.opened_at) <= recent_events.event_time
         and coalesce(conversations.first_inbound_at, conversations.opened_at)
-            > {{ dbt.dateadd('day', -window, 'recent_events.event_time') }}
+        > {{ dbt.dateadd('day', -window, 'recent_events.event_time') }}
 ),
 
 ad_clicks as (
@@ -114,11 +115,11 @@ ad_clicks as (
         ) as recency
     from recent_events
     inner join touchpoints
-        on touchpoints.contact_id = recent_events.contact_id
+        on recent_events.contact_id = touchpoints.contact_id
         and touchpoints.touchpoint_type = 'ad_click'
         and touchpoints.platform in ('meta', 'tiktok')
         and touchpoints.click_id is not null
-        and touchpoints.occurred_at <= recent_events.event_time
+        and recent_events.event_time >= touchpoints.occurred_at
         and touchpoints.occurred_at > {{ dbt.dateadd('day', -window, 'recent_events.event_time') }}
 ),
 
@@ -151,16 +152,16 @@ final as (
     from recent_events
     cross join as_of
     left join contacts
-        on contacts.contact_id = recent_events.contact_id
+        on recent_events.contact_id = contacts.contact_id
     left join ctm_clicks
-        on ctm_clicks.event_id = recent_events.event_id
+        on recent_events.event_id = ctm_clicks.event_id
         and ctm_clicks.recency = 1
     left join ad_clicks as meta_clicks
-        on meta_clicks.event_id = recent_events.event_id
+        on recent_events.event_id = meta_clicks.event_id
         and meta_clicks.platform = 'meta'
         and meta_clicks.recency = 1
     left join ad_clicks as tiktok_clicks
-        on tiktok_clicks.event_id = recent_events.event_id
+        on recent_events.event_id = tiktok_clicks.event_id
         and tiktok_clicks.platform = 'tiktok'
         and tiktok_clicks.recency = 1
 )

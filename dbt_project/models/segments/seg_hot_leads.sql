@@ -19,9 +19,9 @@ final as (
         {{ segment_contact_columns() }}
     from contacts
     inner join facts
-        on facts.contact_id = contacts.contact_id
+        on contacts.contact_id = facts.contact_id
     where contacts.current_stage in {{ segment_in_list(hot) }}
-      and contacts.current_lost_stage is null
+        and contacts.current_lost_stage is null
 )
 
 select * from final

@@ -24,12 +24,12 @@ final as (
             as hours_awaiting_reply
     from contacts
     inner join facts
-        on facts.contact_id = contacts.contact_id
+        on contacts.contact_id = facts.contact_id
     where contacts.current_stage in {{ segment_in_list(hot) }}
-      and contacts.current_lost_stage is null
-      and facts.awaiting_reply_since is not null
-      and {{ dbt.dateadd('hour', hours, 'facts.awaiting_reply_since') }} < facts.as_of_at
-      and {{ segment_list_has('facts.reachable_channels', 'facts.last_inbound_channel') }}
+        and contacts.current_lost_stage is null
+        and facts.awaiting_reply_since is not null
+        and {{ dbt.dateadd('hour', hours, 'facts.awaiting_reply_since') }} < facts.as_of_at
+        and {{ segment_list_has('facts.reachable_channels', 'facts.last_inbound_channel') }}
 )
 
 select * from final

@@ -25,11 +25,11 @@ final as (
         cast(facts.entry_touch_at as {{ dbt.type_timestamp() }}) as entry_touch_at
     from contacts
     inner join facts
-        on facts.contact_id = contacts.contact_id
+        on contacts.contact_id = facts.contact_id
     where contacts.is_in_funnel
-      and facts.entry_touchpoint_type in ('ctm_referral', 'ad_click')
-      and contacts.funnel_entry_at > {{ dbt.dateadd('day', -days, 'facts.as_of_at') }}
-      and contacts.funnel_entry_at <= facts.as_of_at
+        and facts.entry_touchpoint_type in ('ctm_referral', 'ad_click')
+        and contacts.funnel_entry_at > {{ dbt.dateadd('day', -days, 'facts.as_of_at') }}
+        and contacts.funnel_entry_at <= facts.as_of_at
 )
 
 select * from final

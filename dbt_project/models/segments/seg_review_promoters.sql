@@ -19,9 +19,9 @@ final as (
         cast(facts.latest_nps_at as {{ dbt.type_timestamp() }}) as latest_nps_at
     from contacts
     inner join facts
-        on facts.contact_id = contacts.contact_id
+        on contacts.contact_id = facts.contact_id
     where facts.latest_nps_score >= {{ min_nps }}
-      and facts.reachable_channels is not null
+        and facts.reachable_channels is not null
 )
 
 select * from final

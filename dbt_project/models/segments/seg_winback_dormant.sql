@@ -22,11 +22,11 @@ final as (
         cast(facts.days_since_last_order as integer) as days_since_last_order
     from contacts
     inner join facts
-        on facts.contact_id = contacts.contact_id
+        on contacts.contact_id = facts.contact_id
     where contacts.has_been_won
-      and not contacts.is_lost
-      and facts.days_since_last_order >= {{ days }}
-      and facts.reachable_channels is not null
+        and not contacts.is_lost
+        and facts.days_since_last_order >= {{ days }}
+        and facts.reachable_channels is not null
 )
 
 select * from final

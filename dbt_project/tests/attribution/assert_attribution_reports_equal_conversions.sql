@@ -44,23 +44,46 @@ expected as (
     from conversions
     left join rates
         on coalesce(conversions.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
-    group by 1, 2, 3
+    group by
+        cast({{ dbt.date_trunc('month', 'conversions.converted_at') }} as date),
+        conversions.conversion_type,
+        conversions.conversion_name
 
 ),
 
 reported as (
 
-    select 'by_channel' as report, conversion_month, model, conversion_type, conversion_name,
-        sum(attributed_conversions) as conversions, sum(attributed_revenue) as revenue
+    select
+        'by_channel' as report,
+        conversion_month,
+        model,
+        conversion_type,
+        conversion_name,
+        sum(attributed_conversions) as conversions,
+        sum(attributed_revenue) as revenue
     from by_channel
     group by conversion_month, model, conversion_type, conversion_name
 
     union all
 
-    select 'by_campaign' as report, conversion_month, model, conversion_type, conversion_name,
-        sum(attributed_conversions) as conversions, sum(attributed_revenue) as revenue
+    select
+        'by_campaign' as report,
+        conversion_month,
+        model,
+        conversion_type,
+        conversion_name,
+        sum(attributed_conversions) as conversions,
+        sum(attributed_revenue) as revenue
     from by_campaign
     group by conversion_month, model, conversion_type, conversion_name
+
+),
+
+reports as (
+
+    select 'by_channel' as report
+    union all
+    select 'by_campaign' as report
 
 ),
 
@@ -78,7 +101,7 @@ final as (
         reported.revenue as reported_revenue
     from expected
     cross join models
-    cross join (select 'by_channel' as report union all select 'by_campaign' as report) as reports
+    cross join reports
     left join reported
         on expected.conversion_month = reported.conversion_month
         and expected.conversion_type = reported.conversion_type
@@ -87,7 +110,8 @@ final as (
         and reports.report = reported.report
     where reported.conversions is null
         or abs(reported.conversions - expected.conversions) > 1e-6
-        or abs(coalesce(reported.revenue, 0) - coalesce(expected.revenue, 0)) > 1e-4 * (1 + abs(coalesce(expected.revenue, 0)))
+        or abs(coalesce(reported.revenue, 0) - coalesce(expected.revenue, 0))
+        > 1e-4 * (1 + abs(coalesce(expected.revenue, 0)))
 
 )
 

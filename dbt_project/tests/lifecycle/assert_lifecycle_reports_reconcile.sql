@@ -8,29 +8,40 @@ with entries as (
 funnel_month as (
     select sum(entered_count) as n
     from {{ ref('rpt_lifecycle_funnel') }}
-    where cohort_grain = 'month' and stage_order = (select min(stage_order) from {{ ref('int_lifecycle__stages') }})
+    where cohort_grain = 'month'
+        and stage_order = (
+            select min(stages.stage_order) from {{ ref('int_lifecycle__stages') }} as stages
+        )
 ),
 
 funnel_week as (
     select sum(entered_count) as n
     from {{ ref('rpt_lifecycle_funnel') }}
-    where cohort_grain = 'week' and stage_order = (select min(stage_order) from {{ ref('int_lifecycle__stages') }})
+    where cohort_grain = 'week'
+        and stage_order = (
+            select min(stages.stage_order) from {{ ref('int_lifecycle__stages') }} as stages
+        )
 ),
 
 funnel_first_stage as (
     -- every entry reaches the first stage (or a later one)
     select sum(reached_count) as n
     from {{ ref('rpt_lifecycle_funnel') }}
-    where cohort_grain = 'month' and stage_order = (select min(stage_order) from {{ ref('int_lifecycle__stages') }})
+    where cohort_grain = 'month'
+        and stage_order = (
+            select min(stages.stage_order) from {{ ref('int_lifecycle__stages') }} as stages
+        )
 ),
 
 won as (
-    select count(distinct {{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }}) as n
+    select
+        count(distinct {{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }})
+            as n
     from {{ ref('fct_lifecycle_stage_spells') }}
     where not is_lost_stage
         and stage_order >= (
-            select stage_order from {{ ref('int_lifecycle__stages') }}
-            where is_won_stage
+            select stages.stage_order from {{ ref('int_lifecycle__stages') }} as stages
+            where stages.is_won_stage
         )
 ),
 
@@ -46,7 +57,9 @@ funnel_won as (
 ),
 
 lost_episodes as (
-    select count(distinct {{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }}) as n
+    select
+        count(distinct {{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }})
+            as n
     from {{ ref('fct_lifecycle_stage_spells') }}
     where is_lost_stage
 ),
@@ -67,7 +80,7 @@ current_spells as (
 daily_last as (
     select sum(contacts) as n
     from {{ ref('rpt_lifecycle_stage_daily') }}
-    where date_day = (select max(date_day) from {{ ref('rpt_lifecycle_stage_daily') }})
+    where date_day = (select max(daily.date_day) from {{ ref('rpt_lifecycle_stage_daily') }} as daily)
 ),
 
 checks as (
@@ -79,44 +92,44 @@ checks as (
     union all
     select
         'funnel week entries',
-        entries.n,
-        funnel_week.n
+        entries.n as expected,
+        funnel_week.n as actual
     from entries cross join funnel_week
     union all
     select
         'first stage reached by every entry',
-        entries.n,
-        funnel_first_stage.n
+        entries.n as expected,
+        funnel_first_stage.n as actual
     from entries cross join funnel_first_stage
     union all
     select
         'won entries',
-        won.n,
-        funnel_won.n
+        won.n as expected,
+        funnel_won.n as actual
     from won cross join funnel_won
     union all
     select
         'won entries (funnel entries)',
-        won.n,
-        entries_won.n
+        won.n as expected,
+        entries_won.n as actual
     from won cross join entries_won
     union all
     select
         'lost entries',
-        lost_episodes.n,
-        lost_report.n
+        lost_episodes.n as expected,
+        lost_report.n as actual
     from lost_episodes cross join lost_report
     union all
     select
         'lost report denominator',
-        entries.n,
-        lost_report.entries
+        entries.n as expected,
+        lost_report.entries as actual
     from entries cross join lost_report
     union all
     select
         'daily snapshot last day',
-        current_spells.n,
-        daily_last.n
+        current_spells.n as expected,
+        daily_last.n as actual
     from current_spells cross join daily_last
 )
 

@@ -7,7 +7,10 @@
 with
 
 latest_consents as (
-    select contact_id, channel, status
+    select
+        contact_id,
+        channel,
+        status
     from (
         select
             contact_id,
@@ -23,16 +26,23 @@ latest_consents as (
 
 segment_rows as (
     {% for seg in messaging_segments %}
-    select '{{ seg }}' as segment, contact_id, reachable_channels, preferred_channel
+    select
+        '{{ seg }}' as segment,
+        contact_id,
+        reachable_channels,
+        preferred_channel
     from {{ ref(seg) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 
-select segment_rows.segment, segment_rows.contact_id, latest_consents.channel
+select
+    segment_rows.segment,
+    segment_rows.contact_id,
+    latest_consents.channel
 from segment_rows
 inner join latest_consents
-    on latest_consents.contact_id = segment_rows.contact_id
+    on segment_rows.contact_id = latest_consents.contact_id
     and latest_consents.status = 'opted_out'
 where segment_rows.reachable_channels is null
     or {{ segment_list_has('segment_rows.reachable_channels', 'latest_consents.channel') }}

@@ -96,8 +96,8 @@ ranked as (
     select
         unioned.*,
         row_number() over (
-            partition by platform, ad_id
-            order by source_priority, named_at desc
+            partition by unioned.platform, unioned.ad_id
+            order by unioned.source_priority asc, unioned.named_at desc
         ) as ad_rank
     from unioned
 

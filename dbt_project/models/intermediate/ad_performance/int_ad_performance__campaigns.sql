@@ -71,8 +71,11 @@ ranked as (
     select
         unioned.*,
         row_number() over (
-            partition by platform, campaign_id
-            order by source_priority, case when campaign_name is null then 1 else 0 end, named_at desc
+            partition by unioned.platform, unioned.campaign_id
+            order by
+                unioned.source_priority asc,
+                case when unioned.campaign_name is null then 1 else 0 end,
+                unioned.named_at desc
         ) as name_rank
     from unioned
 

@@ -45,7 +45,10 @@ conversion_stages as (
         stage_order
     from stages
     where not is_lost_stage
-        and stage_name in ({% for s in stages %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}{% if stages | length == 0 %}''{% endif %})
+        and stage_name in (
+            {%- for s in stages %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}
+            {%- if stages | length == 0 %}''{% endif -%}
+        )
 
 ),
 
@@ -96,7 +99,7 @@ purchase_conversions as (
     from orders
     where not is_cancelled
         and contact_id is not null
-        {% if not var('attribution_include_purchases', true) %}and 1 = 0{% endif %}
+    {% if not var('attribution_include_purchases', true) %}and 1 = 0{% endif %}
 
 ),
 
@@ -114,7 +117,10 @@ event_conversions as (
         event_id
     from commerce_events
     where contact_id is not null
-        and event_name in ({% for e in events %}'{{ e | lower }}'{{ ', ' if not loop.last }}{% endfor %}{% if events | length == 0 %}''{% endif %})
+        and event_name in (
+            {%- for e in events %}'{{ e | lower }}'{{ ', ' if not loop.last }}{% endfor %}
+            {%- if events | length == 0 %}''{% endif -%}
+        )
 
 ),
 

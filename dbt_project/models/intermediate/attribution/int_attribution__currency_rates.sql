@@ -26,7 +26,7 @@ final as (
         rates.currency,
         '{{ var("reporting_currency", "USD") | upper }}' as reporting_currency,
         cast(rates.usd_per_unit as {{ lifecycle_double() }})
-            / cast(reporting.usd_per_unit as {{ lifecycle_double() }}) as rate_to_reporting
+        / cast(reporting.usd_per_unit as {{ lifecycle_double() }}) as rate_to_reporting
     from rates
     cross join reporting
 

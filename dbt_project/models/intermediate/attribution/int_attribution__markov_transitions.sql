@@ -92,8 +92,9 @@ with_previous as (
 
     select
         path_touches.*,
-        lag(marketing_channel) over (
-            partition by conversion_type, conversion_name, path_id order by occurred_at, touchpoint_id
+        lag(path_touches.marketing_channel) over (
+            partition by path_touches.conversion_type, path_touches.conversion_name, path_touches.path_id
+            order by path_touches.occurred_at, path_touches.touchpoint_id
         ) as previous_channel
     from path_touches
 

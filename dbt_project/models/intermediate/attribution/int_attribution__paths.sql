@@ -36,12 +36,14 @@ in_window as (
         touchpoints.ad_set_id,
         touchpoints.ad_id,
         touchpoints.occurred_at,
-        cast({{ dbt.datediff('touchpoints.occurred_at', 'conversions.converted_at', 'second') }}
-            as {{ lifecycle_double() }}) / 3600.0 as hours_before_conversion
+        cast(
+            {{ dbt.datediff('touchpoints.occurred_at', 'conversions.converted_at', 'second') }}
+            as {{ lifecycle_double() }}
+        ) / 3600.0 as hours_before_conversion
     from conversions
     inner join touchpoints
         on conversions.contact_id = touchpoints.contact_id
-        and touchpoints.occurred_at <= conversions.converted_at
+        and conversions.converted_at >= touchpoints.occurred_at
         and touchpoints.occurred_at >= {{ dbt.dateadd('day', -1 * var('attribution_lookback_days', 30),
                                                       'conversions.converted_at') }}
 
@@ -52,9 +54,9 @@ ordered as (
     select
         in_window.*,
         row_number() over (
-            partition by conversion_id order by occurred_at, touchpoint_id
+            partition by in_window.conversion_id order by in_window.occurred_at, in_window.touchpoint_id
         ) as touch_position,
-        count(*) over (partition by conversion_id) as touch_count
+        count(*) over (partition by in_window.conversion_id) as touch_count
     from in_window
 
 ),
@@ -63,11 +65,12 @@ final as (
 
     select
         ordered.*,
-        case
-            when lag(marketing_channel) over (partition by conversion_id order by touch_position) = marketing_channel
-                then true
-            else false
-        end as is_channel_repeat
+        coalesce(
+            lag(ordered.marketing_channel) over (
+                partition by ordered.conversion_id
+                order by ordered.touch_position
+            ) = ordered.marketing_channel, false
+        ) as is_channel_repeat
     from ordered
 
 )

@@ -30,7 +30,7 @@ valid_orders as (
 observation as (
 
     select
-        {%- if var('customer_value_observation_end', none) %}
+            {%- if var('customer_value_observation_end', none) %}
         cast('{{ var("customer_value_observation_end") }}' as date) as observation_end
         {%- else %}
         cast(max(ordered_at) as date) as observation_end

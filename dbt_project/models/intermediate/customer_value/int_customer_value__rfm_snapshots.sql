@@ -1,7 +1,9 @@
 {#-
   The RFM lifecycle cell of every customer at the end of every month (the last snapshot is the observation
   end itself), so the map can show month-over-month movement. One row per customer and snapshot month, from
-  the month of the customer's first order. Cells (Omnisend's lifecycle map; thresholds are vars):
+  the month of the customer's first order, counted back from the observation end's month (at most 1,000
+  months, so a 1970 order in a store observed to 2099 still leaves every customer a cell at the end).
+  Cells (Omnisend's lifecycle map; thresholds are vars):
     recency r = days since the last order; frequency f = orders in the last rfm_frequency_window_days;
     high value = AOV >= rfm_monetary_ratio x the store's AOV up to the snapshot.
     r < R1 (40):       f >= rfm_repeat_orders -> Champions if high value, else Loyalists; else Recent customers
@@ -24,8 +26,25 @@ orders as (
 
 digits as (
 
-    select 0 as n union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    select 0 as n
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 
 ),
 
@@ -42,6 +61,7 @@ bounds as (
 
     select
         cast({{ dbt.date_trunc('month', 'min(order_date)') }} as date) as first_month,
+        cast({{ dbt.date_trunc('month', 'max(observation_end)') }} as date) as last_month,
         max(observation_end) as observation_end
     from orders
 
@@ -50,11 +70,12 @@ bounds as (
 snapshots as (
 
     select
-        cast({{ dbt.dateadd('month', 'month_offsets.month_offset', 'bounds.first_month') }} as date) as snapshot_month,
+        cast({{ dbt.dateadd('month', '-1 * month_offsets.month_offset', 'bounds.last_month') }} as date)
+            as snapshot_month,
         bounds.observation_end
     from bounds
     cross join month_offsets
-    where {{ dbt.dateadd('month', 'month_offsets.month_offset', 'bounds.first_month') }} <= bounds.observation_end
+    where {{ dbt.dateadd('month', '-1 * month_offsets.month_offset', 'bounds.last_month') }} >= bounds.first_month
 
 ),
 
@@ -82,11 +103,12 @@ customer_history as (
         sum(orders.revenue) as lifetime_revenue,
         sum(case
             when orders.order_date > {{ dbt.dateadd('day', -1 * window_days, 'snapshot_dates.snapshot_date') }}
-                then 1 else 0
+                then 1
+            else 0
         end) as window_orders
     from snapshot_dates
     inner join orders
-        on orders.order_date <= snapshot_dates.snapshot_date
+        on snapshot_dates.snapshot_date >= orders.order_date
     group by snapshot_dates.snapshot_month, snapshot_dates.snapshot_date, orders.contact_id
 
 ),
@@ -105,12 +127,14 @@ measured as (
 
     select
         customer_history.*,
-        cast({{ dbt.datediff('customer_history.last_order_date', 'customer_history.snapshot_date', 'day') }}
-            as integer) as recency_days,
+        cast(
+            {{ dbt.datediff('customer_history.last_order_date', 'customer_history.snapshot_date', 'day') }}
+            as integer
+        ) as recency_days,
         customer_history.lifetime_revenue / customer_history.lifetime_orders as aov,
         store_averages.store_aov,
         customer_history.lifetime_revenue / customer_history.lifetime_orders
-            >= {{ ratio }} * store_averages.store_aov as is_high_value
+        >= {{ ratio }} * store_averages.store_aov as is_high_value
     from customer_history
     inner join store_averages
         on customer_history.snapshot_month = store_averages.snapshot_month
@@ -132,18 +156,20 @@ final as (
         cast(store_aov as {{ lifecycle_double() }}) as store_aov,
         is_high_value,
         case
-            when recency_days < {{ edges[0] }} then
-                case
-                    when window_orders >= {{ repeat_orders }} and is_high_value then 'Champions'
-                    when window_orders >= {{ repeat_orders }} then 'Loyalists'
-                    else 'Recent customers'
-                end
-            when recency_days < {{ edges[1] }} then
-                case
-                    when window_orders >= {{ repeat_orders }} then 'Loyalists'
-                    when is_high_value then 'High potential'
-                    else 'Need nurturing'
-                end
+            when recency_days < {{ edges[0] }}
+                then
+                    case
+                        when window_orders >= {{ repeat_orders }} and is_high_value then 'Champions'
+                        when window_orders >= {{ repeat_orders }} then 'Loyalists'
+                        else 'Recent customers'
+                    end
+            when recency_days < {{ edges[1] }}
+                then
+                    case
+                        when window_orders >= {{ repeat_orders }} then 'Loyalists'
+                        when is_high_value then 'High potential'
+                        else 'Need nurturing'
+                    end
             when recency_days < {{ edges[2] }} then 'At risk'
             else 'About to lose'
         end as rfm_cell

@@ -18,8 +18,10 @@ hubspot_deal_contacts as (
     select
         deal_id,
         contact_id,
-        row_number() over (partition by deal_id order by {{ dbt.safe_cast('contact_id', dbt.type_bigint()) }}, contact_id)
-            as association_order,
+        row_number() over (
+            partition by deal_id
+            order by {{ dbt.safe_cast('contact_id', dbt.type_bigint()) }}, contact_id
+        ) as association_order,
         count(*) over (partition by deal_id) as associated_contacts
     from {{ ref('stg_hubspot__deal_contacts') }}
 
@@ -61,11 +63,15 @@ salesforce as (
         opportunities.stage_name as stage,
         opportunities.is_closed,
         opportunities.is_won,
-        case when opportunities.is_closed and not opportunities.is_won then opportunities.loss_reason end as lost_reason,
+        case
+            when opportunities.is_closed and not opportunities.is_won then opportunities.loss_reason
+        end as lost_reason,
         opportunities.amount,
         opportunities.currency,
         opportunities.created_at,
-        case when opportunities.is_closed then cast(opportunities.close_date as {{ dbt.type_timestamp() }}) end as closed_at,
+        case
+            when opportunities.is_closed then cast(opportunities.close_date as {{ dbt.type_timestamp() }})
+        end as closed_at,
         case when opportunities.contact_id is null then 0 else 1 end as associated_contacts
     from {{ ref('stg_salesforce__opportunities') }} as opportunities
     left join contact_map

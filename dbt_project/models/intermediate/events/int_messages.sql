@@ -54,8 +54,8 @@ respondio as (
         messages.referral_ad_id,
         messages.ctwa_clid,
         messages.referral_source_type = 'ad'
-            or messages.referral_ad_id is not null
-            or messages.ctwa_clid is not null as has_ad_referral
+        or messages.referral_ad_id is not null
+        or messages.ctwa_clid is not null as has_ad_referral
     from respondio_messages as messages
     left join respondio_users as users
         on messages.sender_user_id = users.user_id
@@ -116,15 +116,18 @@ sessions as (
     select
         message_id,
         source_system || ':derived:' || coalesce(contact_id, 'unknown') || ':' || channel || ':'
-            || cast(sum(case
+        || cast(sum(
+            case
                 when previous_sent_at is null
                     or {{ dbt.datediff('previous_sent_at', 'sent_at', 'second') }}
-                        > {{ project_var('conversation_session_gap_hours') }} * 3600
-                then 1 else 0 end
-            ) over (
-                partition by source_system, contact_id, channel order by sent_at, message_id
-                rows between unbounded preceding and current row
-            ) as {{ dbt.type_string() }}) as derived_conversation_id
+                    > {{ project_var('conversation_session_gap_hours') }} * 3600
+                    then 1
+                else 0
+            end
+        ) over (
+            partition by source_system, contact_id, channel order by sent_at, message_id
+            rows between unbounded preceding and current row
+        ) as {{ dbt.type_string() }}) as derived_conversation_id
     from without_conversation
 
 ),

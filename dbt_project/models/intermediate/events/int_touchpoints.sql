@@ -53,8 +53,12 @@ conversation_messages as (
         row_number() over (
             partition by conversation_id, direction order by sent_at, message_id
         ) as direction_order,
-        max(case when has_ad_referral then 1 else 0 end) over (partition by conversation_id) as conversation_has_referral,
-        min(case when sender_type = 'broadcast' then sent_at end) over (partition by conversation_id) as first_broadcast_at
+        max(case when has_ad_referral then 1 else 0 end) over (
+            partition by conversation_id
+        ) as conversation_has_referral,
+        min(case when sender_type = 'broadcast' then sent_at end) over (
+            partition by conversation_id
+        ) as first_broadcast_at
     from messages
 
 ),
@@ -116,7 +120,8 @@ storefront as (
         cast(null as {{ dbt.type_string() }}) as marketing_channel,
         occurred_at,
         row_number() over (
-            partition by contact_id, coalesce(fbclid, ttclid, gclid, utm_campaign, utm_source), cast(occurred_at as date)
+            partition by
+                contact_id, coalesce(fbclid, ttclid, gclid, utm_campaign, utm_source), cast(occurred_at as date)
             order by occurred_at, event_id
         ) as touch_order
     from {{ ref('int_commerce_events') }}
@@ -157,8 +162,20 @@ final as (
     union all
 
     select
-        touchpoint_id, contact_id, source_system, touchpoint_type, platform, campaign_id, ad_id, click_id,
-        utm_source, utm_medium, utm_campaign, utm_content, marketing_channel, occurred_at
+        touchpoint_id,
+        contact_id,
+        source_system,
+        touchpoint_type,
+        platform,
+        campaign_id,
+        ad_id,
+        click_id,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_content,
+        marketing_channel,
+        occurred_at
     from storefront
     where touch_order = 1
 

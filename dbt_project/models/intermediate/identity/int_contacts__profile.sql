@@ -19,16 +19,23 @@ person_attributes as (
 
     {%- set parts = [] %}
     {%- if enabled.get('respondio', true) %}{% do parts.append(
-        "select 'respondio_contact' as record_source, contact_id as record_id, first_name, last_name, country_code, coalesce(updated_at, created_at) as updated_at from " ~ ref('stg_respondio__contacts')) %}{% endif %}
+        "select 'respondio_contact' as record_source, contact_id as record_id, first_name, last_name, country_code,"
+        ~ " coalesce(updated_at, created_at) as updated_at from " ~ ref('stg_respondio__contacts')) %}{% endif %}
     {%- if enabled.get('hubspot', true) %}{% do parts.append(
-        "select 'hubspot_contact', contact_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "), coalesce(updated_at, created_at) from " ~ ref('stg_hubspot__contacts')) %}{% endif %}
+        "select 'hubspot_contact', contact_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "),"
+        ~ " coalesce(updated_at, created_at) from " ~ ref('stg_hubspot__contacts')) %}{% endif %}
     {%- if enabled.get('salesforce', true) %}{% do parts.append(
-        "select 'salesforce_lead', lead_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "), coalesce(updated_at, created_at) from " ~ ref('stg_salesforce__leads')) %}{% do parts.append(
-        "select 'salesforce_contact', contact_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "), coalesce(updated_at, created_at) from " ~ ref('stg_salesforce__contacts')) %}{% endif %}
+        "select 'salesforce_lead', lead_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "),"
+        ~ " coalesce(updated_at, created_at) from " ~ ref('stg_salesforce__leads')) %}{% do parts.append(
+        "select 'salesforce_contact', contact_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "),"
+        ~ " coalesce(updated_at, created_at) from " ~ ref('stg_salesforce__contacts')) %}{% endif %}
     {%- if enabled.get('shop', true) %}{% do parts.append(
-        "select 'shop_customer', customer_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "), coalesce(updated_at, created_at) from " ~ ref('stg_shop__customers')) %}{% endif %}
+        "select 'shop_customer', customer_id, first_name, last_name, cast(null as " ~ dbt.type_string() ~ "),"
+        ~ " coalesce(updated_at, created_at) from " ~ ref('stg_shop__customers')) %}{% endif %}
     {%- if enabled.get('files', true) %}{% do parts.append(
-        "select 'files_contact', " ~ files_record_id('source_system', 'contact_external_id', 'null', 'null', 'contact_key') ~ ", first_name, last_name, country_code, created_at from " ~ ref('stg_files__contacts')) %}{% endif %}
+        "select 'files_contact', "
+        ~ files_record_id('source_system', 'contact_external_id', 'null', 'null', 'contact_key')
+        ~ ", first_name, last_name, country_code, created_at from " ~ ref('stg_files__contacts')) %}{% endif %}
     {%- for part in parts %}
     {{ part }}
     {% if not loop.last %}union all{% endif %}
@@ -39,6 +46,41 @@ person_attributes as (
         cast(null as {{ dbt.type_string() }}) as first_name, cast(null as {{ dbt.type_string() }}) as last_name,
         cast(null as {{ dbt.type_string() }}) as country_code, cast(null as {{ dbt.type_timestamp() }}) as updated_at
     where 1 = 0
+    {%- endif %}
+
+),
+
+-- the messaging channel each respond.io and file-drop record was seen on
+channel_records as (
+
+    {%- if enabled.get('respondio', true) %}
+    select
+        'respondio_contact' as record_source,
+        contact_id as record_id,
+        channel,
+        created_at as seen_at
+    from {{ ref('stg_respondio__contact_channels') }}
+    union all
+    select
+        'respondio_contact',
+        contact_id,
+        channel,
+        opened_at
+    from {{ ref('stg_respondio__conversations') }}
+    {%- else %}
+    select cast(null as {{ dbt.type_string() }}) as record_source, cast(null as {{ dbt.type_string() }}) as record_id,
+        cast(null as {{ dbt.type_string() }}) as channel, cast(null as {{ dbt.type_timestamp() }}) as seen_at
+    where 1 = 0
+    {%- endif %}
+    {%- if enabled.get('files', true) %}
+    union all
+    select
+        'files_contact',
+        {{ files_record_id('source_system', 'contact_external_id', 'null', 'null', 'contact_key') }},
+        channel,
+        created_at
+    from {{ ref('stg_files__contacts') }}
+    where channel is not null
     {%- endif %}
 
 ),
@@ -56,37 +98,7 @@ record_channels as (
         end) as channel,
         coalesce(channel_records.seen_at, contact_map.first_seen_at) as seen_at
     from contact_map
-    left join (
-        {%- if enabled.get('respondio', true) %}
-        select
-            'respondio_contact' as record_source,
-            contact_id as record_id,
-            channel,
-            created_at as seen_at
-        from {{ ref('stg_respondio__contact_channels') }}
-        union all
-        select
-            'respondio_contact',
-            contact_id,
-            channel,
-            opened_at
-        from {{ ref('stg_respondio__conversations') }}
-        {%- else %}
-        select cast(null as {{ dbt.type_string() }}) as record_source, cast(null as {{ dbt.type_string() }}) as record_id,
-            cast(null as {{ dbt.type_string() }}) as channel, cast(null as {{ dbt.type_timestamp() }}) as seen_at
-        where 1 = 0
-        {%- endif %}
-        {%- if enabled.get('files', true) %}
-        union all
-        select
-            'files_contact',
-            {{ files_record_id('source_system', 'contact_external_id', 'null', 'null', 'contact_key') }},
-            channel,
-            created_at
-        from {{ ref('stg_files__contacts') }}
-        where channel is not null
-        {%- endif %}
-    ) as channel_records
+    left join channel_records
         on contact_map.record_source = channel_records.record_source
         and contact_map.record_id = channel_records.record_id
 
@@ -129,7 +141,10 @@ ranked_attributes as (
         row_number() over (
             partition by contact_map.contact_id
             order by
-                case when person_attributes.first_name is null and person_attributes.last_name is null then 1 else 0 end,
+                case
+                    when person_attributes.first_name is null and person_attributes.last_name is null then 1
+                    else 0
+                end,
                 person_attributes.updated_at desc,
                 contact_map.record_source asc,
                 contact_map.record_id asc

@@ -65,7 +65,9 @@ per_contact as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(['per_contact.contact_id', "'|'", 'per_contact.identifier_type', "'|'", 'per_contact.identifier_value'])) }}
+        {{ dbt.hash(dbt.concat([
+            'per_contact.contact_id', "'|'", 'per_contact.identifier_type', "'|'", 'per_contact.identifier_value'
+        ])) }}
             as contact_identifier_id,
         per_contact.contact_id,
         per_contact.identifier_type,

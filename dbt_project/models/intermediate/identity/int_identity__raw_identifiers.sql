@@ -31,19 +31,40 @@ respondio_channels as (
 -- every respond.io contact id referenced anywhere, so that no message or event is left without a contact
 respondio_contact_refs as (
 
-    select contact_id, created_at as seen_at from respondio_contacts
+    select
+        contact_id,
+        created_at as seen_at
+    from respondio_contacts
     union all
-    select contact_id, opened_at from {{ ref('stg_respondio__conversations') }}
+    select
+        contact_id,
+        opened_at
+    from {{ ref('stg_respondio__conversations') }}
     union all
-    select contact_id, sent_at from {{ ref('stg_respondio__messages') }}
+    select
+        contact_id,
+        sent_at
+    from {{ ref('stg_respondio__messages') }}
     union all
-    select contact_id, changed_at from {{ ref('stg_respondio__lifecycle_events') }}
+    select
+        contact_id,
+        changed_at
+    from {{ ref('stg_respondio__lifecycle_events') }}
     union all
-    select contact_id, event_at from {{ ref('stg_respondio__tag_events') }}
+    select
+        contact_id,
+        event_at
+    from {{ ref('stg_respondio__tag_events') }}
     union all
-    select contact_id, changed_at from {{ ref('stg_respondio__consent_events') }}
+    select
+        contact_id,
+        changed_at
+    from {{ ref('stg_respondio__consent_events') }}
     union all
-    select contact_id, answered_at from {{ ref('stg_respondio__survey_responses') }}
+    select
+        contact_id,
+        answered_at
+    from {{ ref('stg_respondio__survey_responses') }}
 
 ),
 
@@ -61,12 +82,24 @@ respondio as (
 
     union all
 
-    select 'respondio_contact', contacts.contact_id, 'email', contacts.email, null, contacts.created_at
+    select
+        'respondio_contact',
+        contacts.contact_id,
+        'email',
+        contacts.email,
+        null,
+        contacts.created_at
     from respondio_contacts as contacts
 
     union all
 
-    select 'respondio_contact', contacts.contact_id, 'phone', contacts.phone, calling_codes.calling_code, contacts.created_at
+    select
+        'respondio_contact',
+        contacts.contact_id,
+        'phone',
+        contacts.phone,
+        calling_codes.calling_code,
+        contacts.created_at
     from respondio_contacts as contacts
     left join calling_codes
         on contacts.country_code = calling_codes.country_code
@@ -111,11 +144,20 @@ hubspot_contacts as (
 
 hubspot_contact_refs as (
 
-    select contact_id, created_at as seen_at from hubspot_contacts
+    select
+        contact_id,
+        created_at as seen_at
+    from hubspot_contacts
     union all
-    select contact_id, cast(null as {{ dbt.type_timestamp() }}) from {{ ref('stg_hubspot__deal_contacts') }}
+    select
+        contact_id,
+        cast(null as {{ dbt.type_timestamp() }})
+    from {{ ref('stg_hubspot__deal_contacts') }}
     union all
-    select contact_id, changed_at from {{ ref('stg_hubspot__contact_lifecycle_history') }}
+    select
+        contact_id,
+        changed_at
+    from {{ ref('stg_hubspot__contact_lifecycle_history') }}
 
 ),
 
@@ -132,11 +174,32 @@ hubspot as (
     where contact_id is not null
 
     union all
-    select 'hubspot_contact', contact_id, 'email', email, null, created_at from hubspot_contacts
+    select
+        'hubspot_contact',
+        contact_id,
+        'email',
+        email,
+        null,
+        created_at
+    from hubspot_contacts
     union all
-    select 'hubspot_contact', contact_id, 'phone', phone, null, created_at from hubspot_contacts
+    select
+        'hubspot_contact',
+        contact_id,
+        'phone',
+        phone,
+        null,
+        created_at
+    from hubspot_contacts
     union all
-    select 'hubspot_contact', contact_id, 'phone', mobile_phone, null, created_at from hubspot_contacts
+    select
+        'hubspot_contact',
+        contact_id,
+        'phone',
+        mobile_phone,
+        null,
+        created_at
+    from hubspot_contacts
 
 ),
 {% endif %}
@@ -156,9 +219,15 @@ salesforce_contacts as (
 
 salesforce_contact_refs as (
 
-    select contact_id, created_at as seen_at from salesforce_contacts
+    select
+        contact_id,
+        created_at as seen_at
+    from salesforce_contacts
     union all
-    select contact_id, created_at from {{ ref('stg_salesforce__opportunities') }}
+    select
+        contact_id,
+        created_at
+    from {{ ref('stg_salesforce__opportunities') }}
 
 ),
 
@@ -176,29 +245,84 @@ salesforce as (
     union all
 
     -- a converted lead links to its contact: both carry the contact's id
-    select 'salesforce_lead', lead_id, 'salesforce_id', converted_contact_id, null, created_at
+    select
+        'salesforce_lead',
+        lead_id,
+        'salesforce_id',
+        converted_contact_id,
+        null,
+        created_at
     from salesforce_leads
     where converted_contact_id is not null
 
     union all
-    select 'salesforce_lead', lead_id, 'email', email, null, created_at from salesforce_leads
+    select
+        'salesforce_lead',
+        lead_id,
+        'email',
+        email,
+        null,
+        created_at
+    from salesforce_leads
     union all
-    select 'salesforce_lead', lead_id, 'phone', phone, null, created_at from salesforce_leads
+    select
+        'salesforce_lead',
+        lead_id,
+        'phone',
+        phone,
+        null,
+        created_at
+    from salesforce_leads
     union all
-    select 'salesforce_lead', lead_id, 'phone', mobile_phone, null, created_at from salesforce_leads
+    select
+        'salesforce_lead',
+        lead_id,
+        'phone',
+        mobile_phone,
+        null,
+        created_at
+    from salesforce_leads
 
     union all
 
-    select 'salesforce_contact', contact_id, 'salesforce_id', contact_id, null, seen_at
+    select
+        'salesforce_contact',
+        contact_id,
+        'salesforce_id',
+        -- the record id is also the identifier value (column names come from the first branch)
+        contact_id,  -- noqa: AL08
+        null,
+        seen_at
     from salesforce_contact_refs
     where contact_id is not null
 
     union all
-    select 'salesforce_contact', contact_id, 'email', email, null, created_at from salesforce_contacts
+    select
+        'salesforce_contact',
+        contact_id,
+        'email',
+        email,
+        null,
+        created_at
+    from salesforce_contacts
     union all
-    select 'salesforce_contact', contact_id, 'phone', phone, null, created_at from salesforce_contacts
+    select
+        'salesforce_contact',
+        contact_id,
+        'phone',
+        phone,
+        null,
+        created_at
+    from salesforce_contacts
     union all
-    select 'salesforce_contact', contact_id, 'phone', mobile_phone, null, created_at from salesforce_contacts
+    select
+        'salesforce_contact',
+        contact_id,
+        'phone',
+        mobile_phone,
+        null,
+        created_at
+    from salesforce_contacts
 
 ),
 {% endif %}
@@ -234,25 +358,88 @@ shop as (
     from shop_customers
 
     union all
-    select 'shop_customer', customer_id, 'email', email, null, created_at from shop_customers
+    select
+        'shop_customer',
+        customer_id,
+        'email',
+        email,
+        null,
+        created_at
+    from shop_customers
     union all
-    select 'shop_customer', customer_id, 'phone', phone, null, created_at from shop_customers
+    select
+        'shop_customer',
+        customer_id,
+        'phone',
+        phone,
+        null,
+        created_at
+    from shop_customers
 
     union all
-    select 'shop_order', order_id, 'shop_customer_id', customer_id, null, created_at from shop_orders
+    select
+        'shop_order',
+        order_id,
+        'shop_customer_id',
+        customer_id,
+        null,
+        created_at
+    from shop_orders
     union all
-    select 'shop_order', order_id, 'email', email, null, created_at from shop_orders
+    select
+        'shop_order',
+        order_id,
+        'email',
+        email,
+        null,
+        created_at
+    from shop_orders
     union all
-    select 'shop_order', order_id, 'phone', phone, null, created_at from shop_orders
+    select
+        'shop_order',
+        order_id,
+        'phone',
+        phone,
+        null,
+        created_at
+    from shop_orders
 
     union all
-    select 'shop_event', storefront_event_id, 'shop_client_id', nullif(trim(client_id), ''), null, occurred_at from shop_events
+    select
+        'shop_event',
+        storefront_event_id,
+        'shop_client_id',
+        nullif(trim(client_id), ''),
+        null,
+        occurred_at
+    from shop_events
     union all
-    select 'shop_event', storefront_event_id, 'shop_customer_id', customer_id, null, occurred_at from shop_events
+    select
+        'shop_event',
+        storefront_event_id,
+        'shop_customer_id',
+        customer_id,
+        null,
+        occurred_at
+    from shop_events
     union all
-    select 'shop_event', storefront_event_id, 'email', email, null, occurred_at from shop_events
+    select
+        'shop_event',
+        storefront_event_id,
+        'email',
+        email,
+        null,
+        occurred_at
+    from shop_events
     union all
-    select 'shop_event', storefront_event_id, 'phone', phone, null, occurred_at from shop_events
+    select
+        'shop_event',
+        storefront_event_id,
+        'phone',
+        phone,
+        null,
+        occurred_at
+    from shop_events
 
 ),
 {% endif %}
@@ -263,7 +450,9 @@ files_contacts as (
     select
         contacts.*,
         calling_codes.calling_code,
-        {{ files_record_id('contacts.source_system', 'contacts.contact_external_id', 'null', 'null', 'contacts.contact_key') }}
+        {{ files_record_id(
+            'contacts.source_system', 'contacts.contact_external_id', 'null', 'null', 'contacts.contact_key'
+        ) }}
             as record_id
     from {{ ref('stg_files__contacts') }} as contacts
     left join calling_codes
@@ -313,15 +502,41 @@ files as (
     from files_contacts
 
     union all
-    select 'files_contact', record_id, 'email', email, null, created_at from files_contacts
+    select
+        'files_contact',
+        record_id,
+        'email',
+        email,
+        null,
+        created_at
+    from files_contacts
     union all
-    select 'files_contact', record_id, 'phone', phone, calling_code, created_at from files_contacts
+    select
+        'files_contact',
+        record_id,
+        'phone',
+        phone,
+        calling_code,
+        created_at
+    from files_contacts
     union all
-    select 'files_contact', record_id, 'channel_user_id', channel || ':' || trim(channel_user_id), null, created_at
+    select
+        'files_contact',
+        record_id,
+        'channel_user_id',
+        channel || ':' || trim(channel_user_id),
+        null,
+        created_at
     from files_contacts
     where nullif(trim(channel_user_id), '') is not null
     union all
-    select 'files_contact', record_id, 'phone', '+' || regexp_replace(channel_user_id, '[^0-9]', '', 'g'), null, created_at
+    select
+        'files_contact',
+        record_id,
+        'phone',
+        '+' || regexp_replace(channel_user_id, '[^0-9]', '', 'g'),
+        null,
+        created_at
     from files_contacts
     where channel = 'whatsapp'
 
@@ -332,7 +547,12 @@ files as (
         {{ files_record_id('source_system', 'contact_external_id', 'email_id', 'phone_id', 'row_key') }},
         case when nullif(trim(contact_external_id), '') is not null then 'external_id' else 'email' end,
         case
-            when nullif(trim(contact_external_id), '') is not null then source_system || ':' || trim(contact_external_id)
+            when nullif(
+                    trim(contact_external_id), ''
+                ) is not null
+                then source_system
+                    || ':'
+                    || trim(contact_external_id)
             else email_id
         end,
         null,
@@ -369,7 +589,7 @@ unioned as (
 
     {%- set parts = [] -%}
     {%- for name in ['respondio', 'hubspot', 'salesforce', 'shop', 'files'] if enabled.get(name, true) -%}
-        {%- do parts.append(name) -%}
+    {%- do parts.append(name) -%}
     {%- endfor %}
     {%- for name in parts %}
     select * from {{ name }}

@@ -121,7 +121,10 @@ commerce_signals as (
 purchases as (
     select
         orders.*,
-        row_number() over (partition by orders.contact_id order by orders.ordered_at, orders.order_id) as purchase_number
+        row_number() over (
+            partition by orders.contact_id
+            order by orders.ordered_at, orders.order_id
+        ) as purchase_number
     from orders
     where not coalesce(orders.is_cancelled, false)
         and coalesce(orders.status, '') <> 'pending'

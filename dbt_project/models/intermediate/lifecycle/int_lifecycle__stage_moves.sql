@@ -79,7 +79,9 @@ ordered as (
         candidates.*,
         row_number() over (
             partition by candidates.contact_id
-            order by candidates.signal_at, candidates.kind_rank, coalesce(candidates.target_order, 0), candidates.signal_id, candidates.rule_id
+            order by
+                candidates.signal_at, candidates.kind_rank, coalesce(candidates.target_order, 0),
+                candidates.signal_id, candidates.rule_id
         ) as move_seq
     from candidates
 ),
@@ -110,6 +112,15 @@ pass_1 as (
 {%- for i in range(2, rounds + 2) %}
 {%- set prev = '1' if i == 2 else (i - 1) | string %}
 {%- set this = 'final' if loop.last else i | string %}
+pass_{{ prev }}_checked as (
+    select
+        pass_{{ prev }}.contact_id,
+        pass_{{ prev }}.move_seq,
+        {{ lifecycle_condition_holds('pass_' ~ prev, '_' ~ prev) }}
+            as condition_holds_{{ prev }}
+    from pass_{{ prev }}
+),
+
 round_{{ this }} as (
     select
         base.*,
@@ -118,14 +129,7 @@ round_{{ this }} as (
             and coalesce(pass_{{ prev }}_checked.condition_holds_{{ prev }}, false)
         ) as applies_{{ this }}
     from base
-    inner join (
-        select
-            contact_id,
-            move_seq,
-            {{ lifecycle_condition_holds('pass_' ~ prev, '_' ~ prev) }}
-                as condition_holds_{{ prev }}
-        from pass_{{ prev }}
-    ) as pass_{{ prev }}_checked
+    inner join pass_{{ prev }}_checked
         on base.contact_id = pass_{{ prev }}_checked.contact_id
         and base.move_seq = pass_{{ prev }}_checked.move_seq
 ),
@@ -172,7 +176,10 @@ instant_causes as (
 with_previous as (
     select
         instant_causes.*,
-        lag(instant_causes.instant_stage) over (partition by instant_causes.contact_id order by instant_causes.signal_at) as stage_before
+        lag(instant_causes.instant_stage) over (
+            partition by instant_causes.contact_id
+            order by instant_causes.signal_at
+        ) as stage_before
     from instant_causes
     where instant_causes.cause_rank = 1
 ),
@@ -187,7 +194,11 @@ moves as (
 final as (
     select
         cast(
-            {{ dbt.concat(["moves.contact_id", "':'", "cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as " ~ dbt.type_string() ~ ")"]) }}
+            {{ dbt.concat([
+                "moves.contact_id", "':'",
+                "cast(row_number() over (partition by moves.contact_id order by moves.move_seq) as "
+                ~ dbt.type_string() ~ ")"
+            ]) }}
             as {{ dbt.type_string() }}
         ) as move_id,
         moves.contact_id,
@@ -212,7 +223,8 @@ final as (
             when moves.signal_reason is not null and trim(moves.signal_reason) <> '' then moves.signal_reason
             when moves.signal_type = 'inactivity'
                 then 'no inbound message for {{ config.inactivity_days }} days'
-            when moves.signal_label is not null then {{ dbt.concat(["moves.signal_type", "': '", "moves.signal_label"]) }}
+            when moves.signal_label is not null
+                then {{ dbt.concat(["moves.signal_type", "': '", "moves.signal_label"]) }}
             else moves.signal_type
         end as lost_reason
     from moves

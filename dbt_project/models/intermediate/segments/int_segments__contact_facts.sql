@@ -65,27 +65,38 @@ replies as (
         max(sent_at) as last_reply_at
     from messages
     where direction = 'outbound'
-      and sender_type in ('human', 'ai_agent')
+        and sender_type in ('human', 'ai_agent')
     group by contact_id
 ),
 
 channel_activity as (
-    select contact_id, channel, max(sent_at) as last_inbound_at
+    select
+        contact_id,
+        channel,
+        max(sent_at) as last_inbound_at
     from inbound
     where channel is not null
     group by contact_id, channel
 ),
 
 used_channels as (
-    select contact_id, channel from channel_activity
+    select
+        contact_id,
+        channel
+    from channel_activity
     union
-    select contact_id, 'email' as channel
+    select
+        contact_id,
+        'email' as channel
     from contacts
     where email is not null
 ),
 
 latest_consents as (
-    select contact_id, channel, status
+    select
+        contact_id,
+        channel,
+        status
     from (
         select
             contact_id,
@@ -107,16 +118,17 @@ reachable as (
         case when latest_consents.status = 'opted_in' then 1 else 0 end as is_opted_in,
         row_number() over (
             partition by used_channels.contact_id
-            order by case when channel_activity.last_inbound_at is null then 1 else 0 end,
-                channel_activity.last_inbound_at desc, used_channels.channel
+            order by
+                case when channel_activity.last_inbound_at is null then 1 else 0 end,
+                channel_activity.last_inbound_at desc, used_channels.channel asc
         ) as preference
     from used_channels
     left join latest_consents
-        on latest_consents.contact_id = used_channels.contact_id
-        and latest_consents.channel = used_channels.channel
+        on used_channels.contact_id = latest_consents.contact_id
+        and used_channels.channel = latest_consents.channel
     left join channel_activity
-        on channel_activity.contact_id = used_channels.contact_id
-        and channel_activity.channel = used_channels.channel
+        on used_channels.contact_id = channel_activity.contact_id
+        and used_channels.channel = channel_activity.channel
     where latest_consents.status is null
         or latest_consents.status <> 'opted_out'
 ),
@@ -136,7 +148,13 @@ inbound_channel_lists as (
     select
         contact_id,
         {{ dbt.listagg('channel', "','", 'order by channel') }} as inbound_channels
-    from (select distinct contact_id, channel from inbound where channel is not null) as distinct_channels
+    from (
+        select distinct
+            contact_id,
+            channel
+        from inbound
+        where channel is not null
+    ) as distinct_channels
     group by contact_id
 ),
 
@@ -153,7 +171,10 @@ order_summary as (
 ),
 
 latest_nps as (
-    select contact_id, score, answered_at
+    select
+        contact_id,
+        score,
+        answered_at
     from (
         select
             contact_id,
@@ -167,7 +188,13 @@ latest_nps as (
 ),
 
 entry_touch as (
-    select contact_id, touchpoint_type, platform, campaign, ad_id, occurred_at
+    select
+        contact_id,
+        touchpoint_type,
+        platform,
+        campaign,
+        ad_id,
+        occurred_at
     from (
         select
             contact_id,
@@ -218,19 +245,19 @@ final as (
     from contacts
     cross join as_of
     left join reachable_summary
-        on reachable_summary.contact_id = contacts.contact_id
+        on contacts.contact_id = reachable_summary.contact_id
     left join inbound_channel_lists
-        on inbound_channel_lists.contact_id = contacts.contact_id
+        on contacts.contact_id = inbound_channel_lists.contact_id
     left join inbound_summary
-        on inbound_summary.contact_id = contacts.contact_id
+        on contacts.contact_id = inbound_summary.contact_id
     left join replies
-        on replies.contact_id = contacts.contact_id
+        on contacts.contact_id = replies.contact_id
     left join order_summary
-        on order_summary.contact_id = contacts.contact_id
+        on contacts.contact_id = order_summary.contact_id
     left join latest_nps
-        on latest_nps.contact_id = contacts.contact_id
+        on contacts.contact_id = latest_nps.contact_id
     left join entry_touch
-        on entry_touch.contact_id = contacts.contact_id
+        on contacts.contact_id = entry_touch.contact_id
 )
 
 select * from final

@@ -36,8 +36,8 @@ touches as (
 
     select
         paths.*,
-        power(0.5, hours_before_conversion / {{ half_life_hours }}) as decay_weight,
-        count(*) over (partition by conversion_id, marketing_channel) as channel_touches
+        power(0.5, paths.hours_before_conversion / {{ half_life_hours }}) as decay_weight,
+        count(*) over (partition by paths.conversion_id, paths.marketing_channel) as channel_touches
     from paths
 
 ),
@@ -46,7 +46,7 @@ weighted as (
 
     select
         touches.*,
-        sum(decay_weight) over (partition by conversion_id) as decay_weight_total,
+        sum(touches.decay_weight) over (partition by touches.conversion_id) as decay_weight_total,
         removal_effects.removal_effect
     from touches
     left join removal_effects
@@ -61,7 +61,9 @@ with_markov_total as (
     select
         weighted.*,
         -- each distinct channel of the path counted once: its effect spread over its touches
-        sum(coalesce(removal_effect, 0) / channel_touches) over (partition by conversion_id) as path_removal_effect
+        sum(coalesce(weighted.removal_effect, 0) / weighted.channel_touches) over (
+            partition by weighted.conversion_id
+        ) as path_removal_effect
     from weighted
 
 ),
@@ -101,7 +103,10 @@ unattributed as (
         '{{ name }}' as model,
         cast(1.0 as {{ lifecycle_double() }}) as credit
     from conversions
-    where not exists (select 1 from paths where paths.conversion_id = conversions.conversion_id)
+    where not exists (
+            select 1 from paths
+            where paths.conversion_id = conversions.conversion_id
+        )
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 

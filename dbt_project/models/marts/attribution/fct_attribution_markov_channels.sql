@@ -48,7 +48,10 @@ touched_conversions as (
     from conversions
     left join rates
         on coalesce(conversions.currency, '{{ var("reporting_currency", "USD") | upper }}') = rates.currency
-    where exists (select 1 from paths where paths.conversion_id = conversions.conversion_id)
+    where exists (
+            select 1 from paths
+            where paths.conversion_id = conversions.conversion_id
+        )
     group by conversions.conversion_type, conversions.conversion_name
 
 ),

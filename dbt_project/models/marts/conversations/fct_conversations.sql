@@ -227,14 +227,16 @@ final as (
             else 'organic'
         end as {{ dbt.type_string() }}) as source,
         cast(coalesce(conversations.declared_ad_id, first_inbound.referral_ad_id) as {{ dbt.type_string() }}) as ad_id,
-        cast(coalesce(conversations.declared_ctwa_clid, first_inbound.ctwa_clid) as {{ dbt.type_string() }}) as ctwa_clid,
+        cast(coalesce(conversations.declared_ctwa_clid, first_inbound.ctwa_clid) as {{ dbt.type_string() }})
+            as ctwa_clid,
         cast(conversations.assignee_type as {{ dbt.type_string() }}) as assignee_type,
         cast(conversations.assignee_id as {{ dbt.type_string() }}) as assignee_id,
         cast(conversations.team as {{ dbt.type_string() }}) as team,
         cast(conversations.opened_at as {{ dbt.type_timestamp() }}) as opened_at,
         cast(first_inbound.sent_at as {{ dbt.type_timestamp() }}) as first_inbound_at,
         cast(first_response.sent_at as {{ dbt.type_timestamp() }}) as first_response_at,
-        cast({{ dbt.datediff('first_inbound.sent_at', 'first_response.sent_at', 'second') }} as {{ dbt.type_bigint() }}) as first_response_seconds,
+        cast({{ dbt.datediff('first_inbound.sent_at', 'first_response.sent_at', 'second') }} as {{ dbt.type_bigint() }})
+            as first_response_seconds,
         cast(first_response.sender_type as {{ dbt.type_string() }}) as first_responder_type,
         cast(first_response.sender_id as {{ dbt.type_string() }}) as first_responder_id,
         cast(conversations.closed_at as {{ dbt.type_timestamp() }}) as closed_at,

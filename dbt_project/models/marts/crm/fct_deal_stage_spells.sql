@@ -52,7 +52,10 @@ with_previous as (
 
     select
         changes.*,
-        lag(stage) over (partition by deal_id order by changed_at, change_id) as previous_stage
+        lag(changes.stage) over (
+            partition by changes.deal_id
+            order by changes.changed_at, changes.change_id
+        ) as previous_stage
     from changes
 
 ),
@@ -76,8 +79,14 @@ sequenced as (
 
     select
         spell_starts.*,
-        row_number() over (partition by deal_id order by entered_at, change_id) as spell_number,
-        lead(entered_at) over (partition by deal_id order by entered_at, change_id) as exited_at
+        row_number() over (
+            partition by spell_starts.deal_id
+            order by spell_starts.entered_at, spell_starts.change_id
+        ) as spell_number,
+        lead(spell_starts.entered_at) over (
+            partition by spell_starts.deal_id
+            order by spell_starts.entered_at, spell_starts.change_id
+        ) as exited_at
     from spell_starts
 
 ),
@@ -85,8 +94,10 @@ sequenced as (
 final as (
 
     select
-        cast(sequenced.deal_id || ':' || cast(sequenced.spell_number as {{ dbt.type_string() }})
-            as {{ dbt.type_string() }}) as deal_stage_spell_id,
+        cast(
+            sequenced.deal_id || ':' || cast(sequenced.spell_number as {{ dbt.type_string() }})
+            as {{ dbt.type_string() }}
+        ) as deal_stage_spell_id,
         cast(sequenced.deal_id as {{ dbt.type_string() }}) as deal_id,
         cast(sequenced.source_system as {{ dbt.type_string() }}) as source_system,
         cast(deals.contact_id as {{ dbt.type_string() }}) as contact_id,
@@ -97,8 +108,10 @@ final as (
         cast(sequenced.entered_at as {{ dbt.type_timestamp() }}) as entered_at,
         cast(sequenced.exited_at as {{ dbt.type_timestamp() }}) as exited_at,
         cast(sequenced.exited_at is null as boolean) as is_current,
-        cast({{ dbt.datediff('sequenced.entered_at', 'sequenced.exited_at', 'second') }} / 86400.0
-            as {{ lifecycle_double() }}) as days_in_stage
+        cast(
+            {{ dbt.datediff('sequenced.entered_at', 'sequenced.exited_at', 'second') }} / 86400.0
+            as {{ lifecycle_double() }}
+        ) as days_in_stage
     from sequenced
     left join deals
         on sequenced.deal_id = deals.deal_id

@@ -27,12 +27,19 @@ rfm as (
 
 ),
 
+latest_month as (
+
+    select max(snapshot_month) as snapshot_month
+    from rfm
+
+),
+
 latest_rfm as (
 
     select rfm.*
     from rfm
-    inner join (select max(snapshot_month) as snapshot_month from rfm) as latest
-        on rfm.snapshot_month = latest.snapshot_month
+    inner join latest_month
+        on rfm.snapshot_month = latest_month.snapshot_month
 
 ),
 

@@ -29,9 +29,11 @@ first_orders as (
     select
         '{{ grain }}' as cohort_grain,
         cast({{ dbt.date_trunc(grain, 'first_orders.first_order_date') }} as date) as cohort_start,
-        cast({{ dbt.datediff(dbt.date_trunc(grain, 'first_orders.first_order_date'),
-                             dbt.date_trunc(grain, 'orders.order_date'), 'month') }}
-             {% if grain == 'quarter' %}/ 3{% endif %} as integer) as period_number,
+        cast(
+            {{ dbt.datediff(dbt.date_trunc(grain, 'first_orders.first_order_date'),
+                            dbt.date_trunc(grain, 'orders.order_date'), 'month') }}
+            {% if grain == 'quarter' %}/ 3{% endif %} as integer
+        ) as period_number,
         orders.contact_id,
         orders.revenue
     from orders

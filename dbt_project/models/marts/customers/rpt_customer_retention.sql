@@ -23,7 +23,8 @@ flagged as (
         coalesce(previous_month.recency_days < {{ var('retention_active_days', 365) }}, false) as is_active_start,
         previous_month.contact_id is null as is_new,
         current_month.lifetime_orders >= 2 as is_repeat_customer,
-        current_month.recency_days <= {{ dbt.datediff('current_month.snapshot_month', 'current_month.snapshot_date', 'day') }}
+        current_month.recency_days
+        <= {{ dbt.datediff('current_month.snapshot_month', 'current_month.snapshot_date', 'day') }}
             as ordered_in_month
     from snapshots as current_month
     left join snapshots as previous_month
@@ -41,10 +42,12 @@ final as (
         cast(sum(case when is_active_end then 1 else 0 end) as integer) as customers_end,
         cast(sum(case when is_active_start and is_active_end then 1 else 0 end) as integer) as retained_customers,
         cast(sum(case when ordered_in_month then 1 else 0 end) as integer) as ordering_customers,
-        cast(1.0 * sum(case when is_active_start and is_active_end then 1 else 0 end)
+        cast(
+            1.0 * sum(case when is_active_start and is_active_end then 1 else 0 end)
             / nullif(sum(case when is_active_start then 1 else 0 end), 0) as {{ lifecycle_double() }})
             as customer_retention_rate,
-        cast(1 - 1.0 * sum(case when is_active_start and is_active_end then 1 else 0 end)
+        cast(
+            1 - 1.0 * sum(case when is_active_start and is_active_end then 1 else 0 end)
             / nullif(sum(case when is_active_start then 1 else 0 end), 0) as {{ lifecycle_double() }})
             as churn_rate,
         cast(1.0 * sum(case when is_repeat_customer then 1 else 0 end) / count(*) as {{ lifecycle_double() }})

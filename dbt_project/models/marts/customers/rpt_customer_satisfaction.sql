@@ -49,12 +49,15 @@ final as (
         cast(sum(case when survey_type = 'nps' and score >= 9 then 1 else 0 end) as integer) as promoters,
         cast(sum(case when survey_type = 'nps' and score between 7 and 8 then 1 else 0 end) as integer) as passives,
         cast(sum(case when survey_type = 'nps' and score <= 6 then 1 else 0 end) as integer) as detractors,
-        cast(100.0 * (sum(case when survey_type = 'nps' and score >= 9 then 1 else 0 end)
-            - sum(case when survey_type = 'nps' and score <= 6 then 1 else 0 end))
-            / nullif(sum(case when survey_type = 'nps' then 1 else 0 end), 0) as {{ lifecycle_double() }}) as nps,
+        cast(100.0 * (
+            sum(case when survey_type = 'nps' and score >= 9 then 1 else 0 end)
+            - sum(case when survey_type = 'nps' and score <= 6 then 1 else 0 end)
+        )
+        / nullif(sum(case when survey_type = 'nps' then 1 else 0 end), 0) as {{ lifecycle_double() }}) as nps,
         cast(sum(case when survey_type = 'csat' then 1 else 0 end) as integer) as csat_answers,
         cast(avg(case when survey_type = 'csat' then 1.0 * score end) as {{ lifecycle_double() }}) as csat_average,
-        cast(1.0 * sum(case when survey_type = 'csat' and score >= 4 then 1 else 0 end)
+        cast(
+            1.0 * sum(case when survey_type = 'csat' and score >= 4 then 1 else 0 end)
             / nullif(sum(case when survey_type = 'csat' then 1 else 0 end), 0) as {{ lifecycle_double() }})
             as csat_satisfied_rate
     from answers

@@ -15,19 +15,42 @@ snapshots as (
 
 cells as (
 
-    select 'Recent customers' as rfm_cell, 1 as cell_order
-    union all select 'Loyalists', 2
-    union all select 'Champions', 3
-    union all select 'Need nurturing', 4
-    union all select 'High potential', 5
-    union all select 'At risk', 6
-    union all select 'About to lose', 7
+    select
+        'Recent customers' as rfm_cell,
+        1 as cell_order
+    union all
+    select
+        'Loyalists',
+        2
+    union all
+    select
+        'Champions',
+        3
+    union all
+    select
+        'Need nurturing',
+        4
+    union all
+    select
+        'High potential',
+        5
+    union all
+    select
+        'At risk',
+        6
+    union all
+    select
+        'About to lose',
+        7
 
 ),
 
 months as (
 
-    select distinct snapshot_month, snapshot_date from snapshots
+    select distinct
+        snapshot_month,
+        snapshot_date
+    from snapshots
 
 ),
 

@@ -62,12 +62,14 @@ lost_spells as (
     from spells
     inner join episode_progress
         on spells.contact_id = episode_progress.contact_id
-       and spells.funnel_episode = episode_progress.funnel_episode
-       and spells.spell_number = episode_progress.first_lost_spell_number
+        and spells.funnel_episode = episode_progress.funnel_episode
+        and spells.spell_number = episode_progress.first_lost_spell_number
 ),
 
 max_stage as (
-    select stage_order, stage_name as stage
+    select
+        stage_order,
+        stage_name as stage
     from {{ ref('int_lifecycle__stages') }}
     where not is_lost_stage
 ),
@@ -84,13 +86,15 @@ conversation_candidates as (
             order by
                 case when conversations.conversation_id = entries.entry_signal_conversation_id then 0 else 1 end,
                 conversations.opened_at desc,
-                conversations.conversation_id
+                conversations.conversation_id asc
         ) as conversation_rank
     from entries
     inner join conversations
-        on conversations.contact_id = entries.contact_id
-       and (conversations.conversation_id = entries.entry_signal_conversation_id
-            or conversations.opened_at <= entries.funnel_entry_at)
+        on entries.contact_id = conversations.contact_id
+        and (
+            entries.entry_signal_conversation_id = conversations.conversation_id
+            or entries.funnel_entry_at >= conversations.opened_at
+        )
 ),
 
 entry_conversations as (
@@ -104,7 +108,7 @@ entry_conversations as (
         conversations.first_response_seconds
     from conversation_candidates
     inner join conversations
-        on conversations.conversation_id = conversation_candidates.conversation_id
+        on conversation_candidates.conversation_id = conversations.conversation_id
     where conversation_candidates.conversation_rank = 1
 ),
 
@@ -136,23 +140,25 @@ joined as (
     from entries
     inner join episode_progress
         on entries.contact_id = episode_progress.contact_id
-       and entries.funnel_episode = episode_progress.funnel_episode
+        and entries.funnel_episode = episode_progress.funnel_episode
     left join max_stage
-        on max_stage.stage_order = episode_progress.max_stage_order
+        on episode_progress.max_stage_order = max_stage.stage_order
     left join lost_spells
         on entries.contact_id = lost_spells.contact_id
-       and entries.funnel_episode = lost_spells.funnel_episode
+        and entries.funnel_episode = lost_spells.funnel_episode
     left join entry_conversations
         on entries.contact_id = entry_conversations.contact_id
-       and entries.funnel_episode = entry_conversations.funnel_episode
+        and entries.funnel_episode = entry_conversations.funnel_episode
     left join ads
-        on ads.ad_id = entry_conversations.ad_id
+        on entry_conversations.ad_id = ads.ad_id
 ),
 
 final as (
     select
-        cast({{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }}
-            as {{ dbt.type_string() }}) as funnel_entry_id,
+        cast(
+            {{ dbt.concat(["contact_id", "':'", "cast(funnel_episode as " ~ dbt.type_string() ~ ")"]) }}
+            as {{ dbt.type_string() }}
+        ) as funnel_entry_id,
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(funnel_episode as integer) as funnel_episode,
         cast(funnel_entry_at as {{ dbt.type_timestamp() }}) as funnel_entry_at,
@@ -170,10 +176,14 @@ final as (
         cast(entry_ad_set_name as {{ dbt.type_string() }}) as entry_ad_set_name,
         cast(entry_ad_name as {{ dbt.type_string() }}) as entry_ad_name,
         cast(first_response_seconds as {{ lifecycle_double() }}) as first_response_seconds,
-        cast({{ lifecycle_response_bucket('first_response_seconds', 'entry_conversation_id') }}
-            as {{ dbt.type_string() }}) as first_response_bucket,
-        cast({{ lifecycle_response_bucket_order('first_response_seconds', 'entry_conversation_id') }}
-            as integer) as first_response_bucket_order,
+        cast(
+            {{ lifecycle_response_bucket('first_response_seconds', 'entry_conversation_id') }}
+            as {{ dbt.type_string() }}
+        ) as first_response_bucket,
+        cast(
+            {{ lifecycle_response_bucket_order('first_response_seconds', 'entry_conversation_id') }}
+            as integer
+        ) as first_response_bucket_order,
         cast(max_stage_order as integer) as max_stage_order,
         cast(max_stage as {{ dbt.type_string() }}) as max_stage,
         cast(won_at is not null as boolean) as is_won,

@@ -30,10 +30,14 @@ episodes as (
     select
         sequenced.*,
         sum(sequenced.is_funnel_entry) over (
-            partition by sequenced.contact_id order by sequenced.move_number rows between unbounded preceding and current row
+            partition by sequenced.contact_id
+            order by sequenced.move_number
+            rows between unbounded preceding and current row
         ) as funnel_episode,
         max(case when sequenced.is_funnel_entry = 1 then sequenced.moved_at end) over (
-            partition by sequenced.contact_id order by sequenced.move_number rows between unbounded preceding and current row
+            partition by sequenced.contact_id
+            order by sequenced.move_number
+            rows between unbounded preceding and current row
         ) as episode_entry_at
     from sequenced
 ),

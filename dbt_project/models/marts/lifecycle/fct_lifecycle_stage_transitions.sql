@@ -9,8 +9,14 @@ spells as (
 previous as (
     select
         spells.*,
-        lag(spells.stage_order) over (partition by spells.contact_id order by spells.spell_number) as previous_stage_order,
-        lag(spells.is_lost_stage) over (partition by spells.contact_id order by spells.spell_number) as previous_is_lost,
+        lag(spells.stage_order) over (
+            partition by spells.contact_id
+            order by spells.spell_number
+        ) as previous_stage_order,
+        lag(spells.is_lost_stage) over (
+            partition by spells.contact_id
+            order by spells.spell_number
+        ) as previous_is_lost,
         lag(spells.entered_at) over (partition by spells.contact_id order by spells.spell_number) as previous_entered_at
     from spells
 ),

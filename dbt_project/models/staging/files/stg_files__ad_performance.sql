@@ -7,7 +7,13 @@ with source as (
 renamed as (
 
     select
-        lower(trim(source_system)) || ':' || cast(date_day as {{ dbt.type_string() }}) || ':' || platform || ':' || ad_id as ad_performance_key,
+        lower(trim(source_system))
+        || ':'
+        || cast(date_day as {{ dbt.type_string() }})
+        || ':'
+        || platform
+        || ':'
+        || ad_id as ad_performance_key,
         lower(trim(source_system)) as source_system,
         cast(date_day as date) as date_day,
         lower(trim(platform)) as platform,

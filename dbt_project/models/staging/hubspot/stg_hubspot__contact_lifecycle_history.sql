@@ -7,7 +7,11 @@ with source as (
 renamed as (
 
     select
-        cast(contact_id as {{ dbt.type_string() }}) || ':' || cast(changed_at as {{ dbt.type_string() }}) || ':' || lifecyclestage as lifecycle_change_id,
+        cast(contact_id as {{ dbt.type_string() }})
+        || ':'
+        || cast(changed_at as {{ dbt.type_string() }})
+        || ':'
+        || lifecyclestage as lifecycle_change_id,
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         lower(trim(lifecyclestage)) as lifecycle_stage,
         upper(trim(source_type)) as change_source_type,

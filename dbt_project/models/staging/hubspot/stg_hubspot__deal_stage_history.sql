@@ -7,7 +7,11 @@ with source as (
 renamed as (
 
     select
-        cast(deal_id as {{ dbt.type_string() }}) || ':' || cast(changed_at as {{ dbt.type_string() }}) || ':' || dealstage as deal_stage_change_id,
+        cast(deal_id as {{ dbt.type_string() }})
+        || ':'
+        || cast(changed_at as {{ dbt.type_string() }})
+        || ':'
+        || dealstage as deal_stage_change_id,
         cast(deal_id as {{ dbt.type_string() }}) as deal_id,
         lower(trim(dealstage)) as deal_stage,
         cast(changed_at as {{ dbt.type_timestamp() }}) as changed_at,

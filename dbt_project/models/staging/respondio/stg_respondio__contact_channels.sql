@@ -7,7 +7,9 @@ with source as (
 renamed as (
 
     select
-        cast(contact_id as {{ dbt.type_string() }}) || ':' || cast(channel_id as {{ dbt.type_string() }}) as contact_channel_id,
+        cast(contact_id as {{ dbt.type_string() }})
+        || ':'
+        || cast(channel_id as {{ dbt.type_string() }}) as contact_channel_id,
         cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(channel_id as {{ dbt.type_string() }}) as channel_id,
         lower(trim(channel_type)) as channel,
