@@ -27,10 +27,6 @@ touchpoints as (
     select * from {{ ref('int_touchpoints') }}
 ),
 
-consents as (
-    select * from {{ ref('int_consents') }}
-),
-
 signals as (
     select * from {{ ref('int_lifecycle__signals') }}
 ),
@@ -93,22 +89,7 @@ used_channels as (
 ),
 
 latest_consents as (
-    select
-        contact_id,
-        channel,
-        status
-    from (
-        select
-            contact_id,
-            lower(channel) as channel,
-            status,
-            row_number() over (
-                partition by contact_id, lower(channel) order by changed_at desc, event_id desc
-            ) as recency
-        from consents
-        where channel is not null
-    ) as ranked
-    where recency = 1
+    select * from {{ ref('int_consents__current') }}
 ),
 
 reachable as (

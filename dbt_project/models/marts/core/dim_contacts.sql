@@ -17,10 +17,6 @@ spells as (
     select * from {{ ref('fct_lifecycle_stage_spells') }}
 ),
 
-consents as (
-    select * from {{ ref('int_consents') }}
-),
-
 identity_lists as (
     select
         contact_id,
@@ -53,22 +49,7 @@ episode_counts as (
 ),
 
 latest_consents as (
-    select
-        contact_id,
-        channel,
-        status
-    from (
-        select
-            contact_id,
-            lower(channel) as channel,
-            status,
-            row_number() over (
-                partition by contact_id, lower(channel) order by changed_at desc, event_id desc
-            ) as recency
-        from consents
-        where channel is not null
-    ) as ranked
-    where recency = 1
+    select * from {{ ref('int_consents__current') }}
 ),
 
 consent_summary as (
