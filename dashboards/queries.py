@@ -475,3 +475,27 @@ def lost_rate_by_first_response(lost_stage: str) -> pd.DataFrame:
             "cold_rate": df["lost_rate"],
         }
     ).sort_values("bucket_order")
+
+
+# --------------------------------------------------------------------------------------------------
+# Campaigns and attribution
+# --------------------------------------------------------------------------------------------------
+# rpt_campaign_performance, rpt_attribution_by_channel / _by_campaign, fct_attribution_credits.
+
+
+# --------------------------------------------------------------------------------------------------
+# Customers
+# --------------------------------------------------------------------------------------------------
+# fct_customer_value, rpt_rfm_lifecycle_map, rpt_customer_cohorts / _retention / _satisfaction.
+
+
+# --------------------------------------------------------------------------------------------------
+# Segments and the segment builder
+# --------------------------------------------------------------------------------------------------
+# the segment models (schema `segments`) and int_segments__contact_facts' mart twin.
+
+
+# --------------------------------------------------------------------------------------------------
+# Activation health
+# --------------------------------------------------------------------------------------------------
+# ops.sync_runs / ops.sync_failures through the serving views.
