@@ -5,6 +5,7 @@
 --   lost_reason            reason of the lost move (deal lost reason, explicit reason, inactivity...)
 --   entry_channel          channel of the entry conversation
 --   entry_campaign         campaign of the entry conversation's ad ('none' when organic)
+-- dimension_label is what people read: campaign names, lost reasons in words (lifecycle_lost_reason_label).
 --   first_response_bucket  first response time of the entry conversation ('< 5 min' ... '> 24 h')
 -- funnel_entries is the denominator of lost_rate: the entries of that slice for the entry dimensions
 -- (entry_channel, entry_campaign, first_response_bucket, overall) and all entries for the others.
@@ -25,6 +26,7 @@ entry_dimensions as (
     select
         'overall' as dimension,
         'all' as dimension_value,
+        'All funnel entries' as dimension_label,
         0 as dimension_sort,
         lost_stage
     from entries
@@ -32,6 +34,7 @@ entry_dimensions as (
     select
         'entry_channel',
         entry_channel,
+        entry_channel as channel_label,
         0,
         lost_stage
     from entries
@@ -39,6 +42,10 @@ entry_dimensions as (
     select
         'entry_campaign',
         entry_campaign_id,
+        case
+            when entry_campaign_id = 'none' then 'No campaign (organic)'
+            else coalesce(entry_campaign_name, {{ dbt.concat(["'Campaign '", "entry_campaign_id"]) }})
+        end,
         0,
         lost_stage
     from entries
@@ -46,6 +53,7 @@ entry_dimensions as (
     select
         'first_response_bucket',
         first_response_bucket,
+        first_response_bucket as bucket_label,
         first_response_bucket_order,
         lost_stage
     from entries
@@ -55,6 +63,7 @@ entry_slices as (
     select
         dimension,
         dimension_value,
+        min(dimension_label) as dimension_label,
         dimension_sort,
         count(*) as funnel_entries
     from entry_dimensions
@@ -76,6 +85,7 @@ entry_rows as (
     select
         entry_slices.dimension,
         entry_slices.dimension_value,
+        entry_slices.dimension_label,
         entry_slices.dimension_sort,
         lost_stages.stage_name as lost_stage,
         entry_slices.funnel_entries,
@@ -96,6 +106,7 @@ lost_dimensions as (
     select
         'lost_from_stage' as dimension,
         coalesce(lost_from_stage, 'unknown') as dimension_value,
+        coalesce(lost_from_stage, 'Unknown') as dimension_label,
         lost_stage
     from entries
     where is_lost
@@ -103,6 +114,7 @@ lost_dimensions as (
     select
         'lost_reason',
         coalesce(lost_reason, 'unknown'),
+        {{ lifecycle_lost_reason_label('lost_reason') }},
         lost_stage
     from entries
     where is_lost
@@ -112,6 +124,7 @@ lost_rows as (
     select
         lost_dimensions.dimension,
         lost_dimensions.dimension_value,
+        min(lost_dimensions.dimension_label) as dimension_label,
         0 as dimension_sort,
         lost_dimensions.lost_stage,
         max(total.funnel_entries) as funnel_entries,
@@ -131,6 +144,7 @@ final as (
     select
         cast(dimension as {{ dbt.type_string() }}) as dimension,
         cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
+        cast(dimension_label as {{ dbt.type_string() }}) as dimension_label,
         cast(dimension_sort as integer) as dimension_sort,
         cast(lost_stage as {{ dbt.type_string() }}) as lost_stage,
         cast(funnel_entries as bigint) as funnel_entries,
