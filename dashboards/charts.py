@@ -56,6 +56,21 @@ def cohort_conversion(df: pd.DataFrame) -> alt.Chart:
     )
 
 
+# Ticks of duration axes (minutes): readable at a glance, from under a minute to days.
+DURATION_TICKS_MINUTES = [0, 1, 5, 15, 60, 240, 1440, 4320, 10080]
+DURATION_LABEL_EXPR = (
+    "datum.value == 0 ? '0' : datum.value < 60 ? datum.value + ' min' : "
+    "datum.value < 1440 ? (datum.value / 60) + ' h' : (datum.value / 1440) + ' d'"
+)
+
+
+def duration_axis(title: str, max_minutes: float) -> alt.Axis:
+    """An axis in minutes whose ticks read as durations (1 min, 5 min, 1 h, 4 h, 1 d...), up to the data."""
+    ticks = [t for t in DURATION_TICKS_MINUTES if t <= max(max_minutes, 1) * 1.05]
+    following = [t for t in DURATION_TICKS_MINUTES if t > max(max_minutes, 1) * 1.05][:1]
+    return alt.Axis(title=title, values=ticks + following, labelExpr=DURATION_LABEL_EXPR, grid=True)
+
+
 def median_p90_bars(
     df: pd.DataFrame,
     category: str,
@@ -65,32 +80,72 @@ def median_p90_bars(
     sort: list[str] | None = None,
     unit: str = "hours",
 ) -> alt.Chart:
-    """Median and p90 durations per category side by side, in hours or minutes (minutes on a log scale:
-    first responses range from seconds to days)."""
-    divisor = {"hours": 3600.0, "minutes": 60.0}[unit]
+    """Median and p90 durations per category side by side. ``unit='hours'``: a linear axis in hours;
+    ``unit='duration'``: a symlog axis in minutes with duration ticks (1 min, 5 min, 1 h, 1 d: first
+    responses range from seconds to days)."""
+    divisor = {"hours": 3600.0, "duration": 60.0}[unit]
     data = df[[category]].copy()
     data["median"] = df[median].astype("float") / divisor
     data["p90"] = df[p90].astype("float") / divisor
+    data = data.dropna(subset=["median", "p90"], how="all")
     long = data.melt(id_vars=[category], value_vars=["median", "p90"], var_name="measure", value_name="value")
-    scale = alt.Scale(type="symlog") if unit == "minutes" else alt.Scale()
+    long["shown"] = [_duration_text(v * divisor) for v in long["value"]]
+    if unit == "duration":
+        top = float(long["value"].max()) if not long.empty else 1.0
+        x = alt.X(
+            "value:Q",
+            scale=alt.Scale(type="symlog", constant=1, domain=[0, max([t for t in DURATION_TICKS_MINUTES
+                                                                    if t >= top * 1.05] or [top])]),
+            axis=duration_axis(title, top),
+        )
+    else:
+        x = alt.X("value:Q", title=title)
     return (
         alt.Chart(long)
         .mark_bar()
         .encode(
             y=alt.Y(f"{category}:N", sort=sort or "-x", title=None),
-            x=alt.X("value:Q", title=title, scale=scale),
+            x=x,
             yOffset=alt.YOffset("measure:N", sort=["median", "p90"]),
             color=alt.Color(
                 "measure:N", sort=["median", "p90"], scale=alt.Scale(range=[ACTIVE_COLOR, P90_COLOR]), title=None
             ),
             tooltip=[
-                alt.Tooltip(f"{category}:N"),
-                alt.Tooltip("measure:N"),
-                alt.Tooltip("value:Q", title=unit, format=",.1f"),
+                alt.Tooltip(f"{category}:N", title="Of"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("shown:N", title="Time"),
             ],
         )
         .properties(height=alt.Step(14))
     )
+
+
+def _duration_text(seconds: float) -> str:
+    if seconds is None or pd.isna(seconds):
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def response_distribution(df: pd.DataFrame) -> alt.Chart:
+    """Conversations per first-response bucket (fastest first; 'no response' last), with the share on top."""
+    order = df.sort_values("dimension_sort")["label"].tolist()
+    base = alt.Chart(df).encode(x=alt.X("label:N", sort=order, title="Time to first response", axis=alt.Axis(labelAngle=0)))
+    bars = base.mark_bar(color=ACTIVE_COLOR).encode(
+        y=alt.Y("conversations:Q", title="Conversations"),
+        tooltip=[
+            alt.Tooltip("label:N", title="First response"),
+            alt.Tooltip("conversations:Q", title="Conversations", format=","),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+        ],
+    )
+    labels = base.mark_text(dy=-6).encode(y="conversations:Q", text=alt.Text("share:Q", format=".0%"))
+    return (bars + labels).properties(height=280)
 
 
 def stage_snapshot_area(df: pd.DataFrame) -> alt.Chart:
@@ -117,14 +172,19 @@ def stage_snapshot_area(df: pd.DataFrame) -> alt.Chart:
 def stacked_bars(
     df: pd.DataFrame, category: str, stack: str, value: str = "contacts", title: str = "Contacts"
 ) -> alt.Chart:
+    """Horizontal bars per category (full labels, never cut off), stacked by ``stack``."""
     return (
         alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{category}:N", sort="-x", title=None),
+            y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
             x=alt.X(f"sum({value}):Q", title=title),
             color=alt.Color(f"{stack}:N", title=stack.replace("_", " ").capitalize()),
-            tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{stack}:N"), alt.Tooltip(f"{value}:Q", format=",")],
+            tooltip=[
+                alt.Tooltip(f"{category}:N", title="Of"),
+                alt.Tooltip(f"{stack}:N", title=stack.replace("_", " ").capitalize()),
+                alt.Tooltip(f"{value}:Q", title=title, format=","),
+            ],
         )
         .properties(height=alt.Step(22))
     )
@@ -178,11 +238,11 @@ def lost_rate_bars(df: pd.DataFrame, category: str, sort: list[str] | str = "-x"
         alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{category}:N", sort=sort, title=None),
+            y=alt.Y(f"{category}:N", sort=sort, title=None, axis=alt.Axis(labelLimit=360)),
             x=alt.X("sum(lost_rate):Q", title="Share of entries lost", axis=alt.Axis(format="%")),
             color=alt.Color("lost_stage:N", title="Lost stage"),
             tooltip=[
-                alt.Tooltip(f"{category}:N"),
+                alt.Tooltip(f"{category}:N", title="Of"),
                 alt.Tooltip("lost_stage:N", title="Lost stage"),
                 alt.Tooltip("funnel_entries:Q", title="Entries", format=","),
                 alt.Tooltip("lost_count:Q", title="Lost", format=","),

@@ -9,6 +9,7 @@ is fixed here only.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,17 @@ from warehouse_io import warehouse_path
 CACHE_TTL_SECONDS = 60
 STATUS_TTL_SECONDS = 5
 
-OVERVIEW_MARTS = ("dim_contacts", "fct_lifecycle_funnel_entries", "rpt_lifecycle_funnel", "fct_conversations")
+OVERVIEW_MARTS = ("rpt_lifecycle_kpis_daily", "rpt_first_response_events", "rpt_lifecycle_stage_durations")
 FUNNEL_MARTS = (
+    "rpt_lifecycle_stage_conversion",
     "rpt_lifecycle_funnel",
-    "fct_lifecycle_funnel_entries",
-    "fct_lifecycle_stage_spells",
+    "rpt_lifecycle_stage_durations",
     "rpt_lifecycle_time_in_stage",
+    "rpt_lifecycle_dropoff_review",
     "rpt_lifecycle_stage_daily",
 )
-LOST_MARTS = ("rpt_lifecycle_lost", "rpt_lifecycle_dropoff_review")
-RESPONSE_MARTS = ("rpt_first_response_times", "fct_conversations")
+LOST_MARTS = ("rpt_lifecycle_lost", "rpt_lifecycle_stage_durations")
+RESPONSE_MARTS = ("rpt_first_response_times",)
 CONTACT_MARTS = ("dim_contacts", "fct_lifecycle_stage_spells")
 
 
@@ -88,111 +90,181 @@ def _scalar(df: pd.DataFrame, column: str) -> Any:
 # --------------------------------------------------------------------------------------------------
 # Overview
 # --------------------------------------------------------------------------------------------------
-# Current state per contact comes from dim_contacts; "in funnel" means an active stage before the won
-# stage (respond.io's convention: reaching the won stage exits the funnel), "customers" the won stage or
-# a later active stage. Conversion counts funnel entries (a contact that comes back enters again).
-SQL_KPIS = """
-with won as (
-    select min(stage_order) as won_order
-    from marts.rpt_lifecycle_funnel
-    where is_won_stage
-),
-contacts as (
-    select
-        count(*) as contacts,
-        sum(case when not is_lost and current_stage_order < won.won_order then 1 else 0 end) as in_funnel,
-        sum(case when not is_lost and current_stage_order >= won.won_order then 1 else 0 end) as customers,
-        sum(case when is_lost then 1 else 0 end) as lost
-    from marts.dim_contacts
-    cross join won
-),
-entries as (
-    select count(*) as entries, sum(case when is_won then 1 else 0 end) as won_entries
-    from marts.fct_lifecycle_funnel_entries
-),
-response as (
-    select percentile_cont(0.5) within group (order by first_response_seconds) as median_seconds
-    from marts.fct_conversations
-    where first_response_seconds is not null
-)
-select
-    contacts.contacts,
-    contacts.in_funnel,
-    contacts.customers,
-    contacts.lost,
-    entries.entries,
-    entries.won_entries,
-    response.median_seconds as median_first_response_seconds
-from contacts
-cross join entries
-cross join response
+# Every KPI is defined in rpt_lifecycle_kpis_daily (additive counts and sums by day, channel, platform and
+# campaign) and rpt_first_response_events (one row per conversation, for the median). A date range sums the
+# days; the rates are the mart's documented ratios of those sums, so any range (and the previous range of the
+# same length) reads the same definitions.
+@dataclass(frozen=True)
+class Filters:
+    """Channel, ad platform and campaign filters of the lifecycle pages (None: all)."""
+
+    channel: str | None = None
+    platform: str | None = None
+    campaign_id: str | None = None
+
+    def sql(self) -> str:
+        return (
+            " and (cast(? as varchar) is null or channel = ?)"
+            " and (cast(? as varchar) is null or platform = ?)"
+            " and (cast(? as varchar) is null or campaign_id = ?)"
+        )
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.channel, self.channel, self.platform, self.platform, self.campaign_id, self.campaign_id)
+
+
+SQL_KPI_BOUNDS = """
+select min(date_day) as first_day, max(date_day) as last_day
+from marts.rpt_lifecycle_kpis_daily
+where new_leads > 0
 """
 
 
-def kpis() -> dict[str, Any]:
-    row = run(SQL_KPIS)
+def _date(value: Any) -> dt.date | None:
+    return None if value is None else pd.Timestamp(value).date()
+
+
+def kpi_bounds() -> tuple[dt.date | None, dt.date | None]:
+    """First and last funnel-entry day of the KPI mart (the date filter's limits)."""
+    row = run(SQL_KPI_BOUNDS)
+    return _date(_scalar(row, "first_day")), _date(_scalar(row, "last_day"))
+
+
+SQL_FILTER_OPTIONS = """
+select distinct 'channel' as kind, channel as value, channel as label
+from marts.rpt_lifecycle_kpis_daily
+where channel is not null
+union all
+select distinct 'platform', platform, platform
+from marts.rpt_lifecycle_kpis_daily
+union all
+select 'campaign', campaign_id, min(coalesce(campaign_name, campaign_id))
+from marts.rpt_lifecycle_kpis_daily
+where campaign_id is not null
+group by campaign_id
+order by 1, 3
+"""
+
+
+def filter_options() -> dict[str, list[tuple[str, str]]]:
+    """(value, label) per filter kind: channel, platform, campaign (names, not ids)."""
+    df = run(SQL_FILTER_OPTIONS)
+    return {
+        kind: list(zip(df.loc[df["kind"] == kind, "value"], df.loc[df["kind"] == kind, "label"], strict=True))
+        for kind in ("channel", "platform", "campaign")
+    }
+
+
+SQL_KPI_SUMS = """
+select
+    coalesce(sum(new_leads), 0) as new_leads,
+    coalesce(sum(hot_leads), 0) as hot_leads,
+    coalesce(sum(customers), 0) as customers,
+    coalesce(sum(cold_leads), 0) as cold_leads,
+    coalesce(sum(ad_spend), 0) as ad_spend,
+    coalesce(sum(revenue), 0) as revenue,
+    sum(customers) * 1.0 / nullif(sum(new_leads), 0) as lead_to_customer_rate,
+    sum(cold_leads) * 1.0 / nullif(sum(new_leads), 0) as cold_lead_rate,
+    sum(ad_spend) / nullif(sum(customers), 0) as cac,
+    sum(revenue) / nullif(sum(ad_spend), 0) as roas,
+    min(reporting_currency) as reporting_currency
+from marts.rpt_lifecycle_kpis_daily
+where date_day >= ? and date_day <= ?
+"""
+
+SQL_MEDIAN_FIRST_RESPONSE = """
+select median(first_response_seconds) as median_first_response_seconds
+from marts.rpt_first_response_events
+where first_inbound_date >= ? and first_inbound_date <= ?
+"""
+
+
+def kpis(start: dt.date, end: dt.date, filters: Filters = Filters()) -> dict[str, Any]:
+    """The Overview KPIs over [start, end] (inclusive days) and the filters."""
+    row = run(SQL_KPI_SUMS + filters.sql(), (start, end, *filters.params()))
     out = {c: _scalar(row, c) for c in row.columns}
-    entries = out.get("entries") or 0
-    out["conversion_rate"] = (out.get("won_entries") or 0) / entries if entries else None
+    median = run(SQL_MEDIAN_FIRST_RESPONSE + filters.sql(), (start, end, *filters.params()))
+    out["median_first_response_seconds"] = _scalar(median, "median_first_response_seconds")
+    # spend and revenue are not split by messaging channel: under a channel filter they are unknown, not 0
+    if filters.channel is not None:
+        for key in ("ad_spend", "revenue", "cac", "roas"):
+            out[key] = None
     return out
 
 
-SQL_ENTRY_BOUNDS = """
-select cast(min(funnel_entry_at) as date) as first_day, cast(max(funnel_entry_at) as date) as last_day
-from marts.fct_lifecycle_funnel_entries
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The range of the same length that ends the day before ``start``."""
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+SQL_STAGE_ROLES = """
+select stage, stage_order, is_lost_stage, is_won_stage, is_hot_lead_stage, is_cold_stage
+from marts.rpt_lifecycle_stage_durations
+order by display_order
 """
 
 
-def funnel_entry_bounds() -> tuple[dt.date | None, dt.date | None]:
-    row = run(SQL_ENTRY_BOUNDS)
-    first, last = _scalar(row, "first_day"), _scalar(row, "last_day")
-    return (None if first is None else pd.Timestamp(first).date(), None if last is None else pd.Timestamp(last).date())
-
-
-# A stage counts as reached when the entry got to it or past it (skips included), as in rpt_lifecycle_funnel.
-SQL_STAGE_FUNNEL = """
-with stages as (
-    select distinct stage, stage_order, is_won_stage
-    from marts.rpt_lifecycle_funnel
-),
-entries as (
-    select max_stage_order
-    from marts.fct_lifecycle_funnel_entries
-    where funnel_entry_at >= ? and funnel_entry_at < ?
-)
-select
-    stages.stage as stage_name,
-    stages.stage_order,
-    stages.is_won_stage,
-    count(entries.max_stage_order) as contacts_reached,
-    (select count(*) from entries) as contacts_entered
-from stages
-left join entries on entries.max_stage_order >= stages.stage_order
-group by stages.stage, stages.stage_order, stages.is_won_stage
-order by stages.stage_order
-"""
-
-
-def _funnel_rates(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    entered = df["contacts_entered"].astype("float").replace(0, float("nan"))
-    df["share_of_entered"] = df["contacts_reached"] / entered
-    previous = df["contacts_reached"].shift(1).astype("float").replace(0, float("nan"))
-    df["step_conversion_rate"] = df["contacts_reached"] / previous
-    return df
-
-
-def stage_funnel(start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Funnel entries between ``start`` and ``end`` (inclusive) that reached each active stage."""
-    df = run(SQL_STAGE_FUNNEL, (start, end + dt.timedelta(days=1)))
-    if df.empty or int(df["contacts_entered"].max()) == 0:
-        return df.iloc[0:0]
-    return _funnel_rates(df)
+def stage_roles() -> dict[str, list[str]]:
+    """Configured stage names by role (hot_lead, won, cold, lost, active), for labels."""
+    df = run(SQL_STAGE_ROLES)
+    return {
+        "hot_lead": df.loc[df["is_hot_lead_stage"], "stage"].tolist(),
+        "won": df.loc[df["is_won_stage"], "stage"].tolist(),
+        "cold": df.loc[df["is_cold_stage"], "stage"].tolist(),
+        "lost": df.loc[df["is_lost_stage"], "stage"].tolist(),
+        "active": df.loc[~df["is_lost_stage"], "stage"].tolist(),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
 # Funnel
 # --------------------------------------------------------------------------------------------------
+# rpt_lifecycle_stage_conversion: per entry day x slice x stage, entries and how many reached the stage.
+SQL_STAGE_FUNNEL = """
+with summed as (
+    select
+        stage as stage_name,
+        stage_order,
+        bool_or(is_won_stage) as is_won_stage,
+        sum(reached_count) as contacts_reached,
+        sum(funnel_entries) as contacts_entered
+    from marts.rpt_lifecycle_stage_conversion
+    where date_day >= ? and date_day <= ? {filters}
+    group by stage, stage_order
+)
+select
+    stage_name,
+    stage_order,
+    is_won_stage,
+    contacts_reached,
+    contacts_entered,
+    contacts_reached * 1.0 / nullif(contacts_entered, 0) as share_of_entered,
+    contacts_reached * 1.0 / nullif(lag(contacts_reached) over (order by stage_order), 0) as step_conversion_rate
+from summed
+order by stage_order
+"""
+
+
+def stage_funnel(start: dt.date, end: dt.date, filters: Filters = Filters()) -> pd.DataFrame:
+    """Funnel entries between ``start`` and ``end`` (inclusive) that reached each active stage; empty when none."""
+    df = run(SQL_STAGE_FUNNEL.format(filters=filters.sql()), (start, end, *filters.params()))
+    if df.empty or int(df["contacts_entered"].fillna(0).max()) == 0:
+        return df.iloc[0:0]
+    return df
+
+
+SQL_CONVERSION_BOUNDS = """
+select min(date_day) as first_day, max(date_day) as last_day
+from marts.rpt_lifecycle_stage_conversion
+"""
+
+
+def funnel_entry_bounds() -> tuple[dt.date | None, dt.date | None]:
+    row = run(SQL_CONVERSION_BOUNDS)
+    return _date(_scalar(row, "first_day")), _date(_scalar(row, "last_day"))
+
+
 SQL_COHORT_FUNNEL = """
 select
     cohort_start,
@@ -218,76 +290,28 @@ def cohort_funnel(grain: str) -> pd.DataFrame:
     return df
 
 
-# Over every entry: reached (or passed) each stage, step conversion, median / p90 time from entry.
-SQL_STAGE_CONVERSION = """
-with stages as (
-    select distinct stage, stage_order, is_won_stage
-    from marts.rpt_lifecycle_funnel
-),
-entries as (
-    select contact_id, funnel_episode, funnel_entry_at, max_stage_order
-    from marts.fct_lifecycle_funnel_entries
-),
-reached as (
-    select
-        spells.contact_id,
-        spells.funnel_episode,
-        stages.stage,
-        min(spells.entered_at) as reached_at
-    from marts.fct_lifecycle_stage_spells as spells
-    inner join stages on spells.stage_order >= stages.stage_order
-    where not spells.is_lost_stage
-    group by spells.contact_id, spells.funnel_episode, stages.stage
-),
-timing as (
-    select
-        reached.stage,
-        percentile_cont(0.5) within group (order by date_diff('second', entries.funnel_entry_at, reached.reached_at))
-            as median_seconds_to_stage,
-        percentile_cont(0.9) within group (order by date_diff('second', entries.funnel_entry_at, reached.reached_at))
-            as p90_seconds_to_stage
-    from reached
-    inner join entries
-        on entries.contact_id = reached.contact_id and entries.funnel_episode = reached.funnel_episode
-    group by reached.stage
-)
-select
-    stages.stage as stage_name,
-    stages.stage_order,
-    stages.is_won_stage,
-    (select count(*) from entries where entries.max_stage_order >= stages.stage_order) as contacts_reached,
-    (select count(*) from entries) as contacts_entered,
-    timing.median_seconds_to_stage,
-    timing.p90_seconds_to_stage
-from stages
-left join timing on timing.stage = stages.stage
-order by stages.stage_order
-"""
-
-
-def stage_conversion() -> pd.DataFrame:
-    """Per active stage over all entries: reached, step conversion, median/p90 time from funnel entry."""
-    return _funnel_rates(run(SQL_STAGE_CONVERSION))
-
-
-SQL_TIME_IN_STAGE = """
+SQL_STAGE_DURATIONS = """
 select
     stage as stage_name,
-    min(stage_order) as stage_order,
-    bool_or(is_lost_stage) as is_lost_stage,
-    count(*) as spells,
-    percentile_cont(0.5) within group (order by duration_seconds) as median_seconds,
-    percentile_cont(0.9) within group (order by duration_seconds) as p90_seconds
-from marts.fct_lifecycle_stage_spells
-where exited_at is not null
-group by stage
-order by bool_or(is_lost_stage), min(stage_order), stage
+    stage_order,
+    display_order,
+    is_lost_stage,
+    is_won_stage,
+    reached_count as contacts_reached,
+    median_seconds_to_reach as median_seconds_to_stage,
+    p90_seconds_to_reach as p90_seconds_to_stage,
+    completed_spell_count,
+    open_spell_count,
+    median_seconds_in_stage as median_seconds,
+    p90_seconds_in_stage as p90_seconds
+from marts.rpt_lifecycle_stage_durations
+order by display_order
 """
 
 
-def time_in_stage() -> pd.DataFrame:
-    """Median and p90 time in each stage over completed spells."""
-    return run(SQL_TIME_IN_STAGE)
+def stage_durations() -> pd.DataFrame:
+    """Per configured stage: median / p90 time from entry to the stage, and time spent in it (all history)."""
+    return run(SQL_STAGE_DURATIONS)
 
 
 SQL_TIME_IN_STAGE_MONTHLY = """
@@ -318,32 +342,6 @@ def stage_snapshot() -> pd.DataFrame:
     return df
 
 
-# --------------------------------------------------------------------------------------------------
-# Lost stages (rpt_lifecycle_lost: one row per dimension x value x lost stage)
-# --------------------------------------------------------------------------------------------------
-SQL_LOST = """
-select dimension_value, dimension_sort, lost_stage, funnel_entries, lost_count, lost_rate
-from marts.rpt_lifecycle_lost
-where dimension = ?
-order by dimension_sort, dimension_value, lost_stage
-"""
-LOST_DIMENSIONS = (
-    "overall",
-    "lost_from_stage",
-    "lost_reason",
-    "entry_channel",
-    "entry_campaign",
-    "first_response_bucket",
-)
-
-
-def lost(dimension: str) -> pd.DataFrame:
-    """Lost entries by one breakdown of rpt_lifecycle_lost (see LOST_DIMENSIONS)."""
-    if dimension not in LOST_DIMENSIONS:
-        raise ValueError(f"unknown lost-stage breakdown {dimension!r}; known: {LOST_DIMENSIONS}")
-    return run(SQL_LOST, (dimension,))
-
-
 SQL_DROPOFF_REVIEW = """
 select
     review_month,
@@ -372,13 +370,40 @@ def dropoff_review() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------------
+# Lost stages (rpt_lifecycle_lost: one row per dimension x value x lost stage)
+# --------------------------------------------------------------------------------------------------
+SQL_LOST = """
+select dimension_value, dimension_label, dimension_sort, lost_stage, funnel_entries, lost_count, lost_rate
+from marts.rpt_lifecycle_lost
+where dimension = ?
+order by dimension_sort, dimension_label, lost_stage
+"""
+LOST_DIMENSIONS = (
+    "overall",
+    "lost_from_stage",
+    "lost_reason",
+    "entry_channel",
+    "entry_campaign",
+    "first_response_bucket",
+)
+
+
+def lost(dimension: str) -> pd.DataFrame:
+    """Lost entries by one breakdown of rpt_lifecycle_lost (see LOST_DIMENSIONS), with readable labels."""
+    if dimension not in LOST_DIMENSIONS:
+        raise ValueError(f"unknown lost-stage breakdown {dimension!r}; known: {LOST_DIMENSIONS}")
+    return run(SQL_LOST, (dimension,))
+
+
+# --------------------------------------------------------------------------------------------------
 # Response times
 # --------------------------------------------------------------------------------------------------
 # rpt_first_response_times: one row per (dimension, dimension_value); dimension is overall, channel, team,
-# agent, responder_type or hour_of_day. Shares count unanswered conversations as "not within"; median and
-# p90 are over answered conversations.
+# agent (names), responder_type, hour_of_day or response_bucket. Shares count unanswered conversations as
+# "not within"; median and p90 are over answered conversations.
 RESPONSE_COLUMNS = """
     dimension_value as label,
+    dimension_sort,
     conversations,
     answered_conversations,
     answered_by_human,
@@ -393,16 +418,20 @@ SQL_RESPONSE_BY = f"""
 select {RESPONSE_COLUMNS}
 from marts.rpt_first_response_times
 where dimension = ?
-order by conversations desc, dimension_value
+order by dimension_sort, conversations desc, dimension_value
 """
-RESPONSE_DIMENSIONS = ("overall", "channel", "team", "agent", "responder_type", "hour_of_day")
+RESPONSE_DIMENSIONS = ("overall", "channel", "team", "agent", "responder_type", "hour_of_day", "response_bucket")
+RESPONDER_LABELS = {"human": "Human agent", "ai_agent": "AI agent"}
 
 
 def response_by(dimension: str) -> pd.DataFrame:
-    """First response per channel, team, agent, responder type (human vs AI agent), hour of day or overall."""
+    """First response per channel, team, agent, responder type (human vs AI agent), hour of day, bucket, overall."""
     if dimension not in RESPONSE_DIMENSIONS:
         raise ValueError(f"unknown response-time breakdown {dimension!r}; known: {RESPONSE_DIMENSIONS}")
-    return run(SQL_RESPONSE_BY, (dimension,))
+    df = run(SQL_RESPONSE_BY, (dimension,))
+    if dimension == "responder_type":
+        df["label"] = df["label"].map(lambda v: RESPONDER_LABELS.get(v, v))
+    return df
 
 
 def response_overall() -> dict[str, Any]:
@@ -416,6 +445,13 @@ def response_by_hour() -> pd.DataFrame:
     df["hour_of_day"] = df["label"].astype(int)
     return df.sort_values("hour_of_day")
 
+
+def response_distribution() -> pd.DataFrame:
+    """Conversations per first-response bucket, fastest first ('no response' last)."""
+    df = response_by("response_bucket").sort_values("dimension_sort")
+    total = df["conversations"].sum()
+    df["share"] = df["conversations"] / total if total else None
+    return df
 
 # --------------------------------------------------------------------------------------------------
 # Contacts (one at a time)

@@ -50,6 +50,41 @@ def fmt_duration(seconds: Any) -> str:
     return f"{s / 86400:.1f} d"
 
 
+def fmt_money(value: Any, currency: str = "") -> str:
+    """12345.6 -> '12,346 USD' (whole units: the KPI cards compare orders of magnitude, not cents)."""
+    if _is_missing(value):
+        return "–"
+    return f"{float(value):,.0f} {currency}".strip()
+
+
+def fmt_ratio(value: Any) -> str:
+    """ROAS-like multiples: 3.456 -> '3.46x'."""
+    return "–" if _is_missing(value) else f"{float(value):,.2f}x"
+
+
+def fmt_delta(now: Any, before: Any, kind: str) -> str | None:
+    """The change against the previous period, as the KPI cards show it (None: nothing to compare).
+
+    count: '+12 (+8.0%)'; rate: '+1.2 pp'; money: '+5.0%'; ratio: '+0.35x'; duration: '-2.5 min'."""
+    if _is_missing(now) or _is_missing(before):
+        return None
+    now, before = float(now), float(before)
+    diff = now - before
+    sign = "+" if diff >= 0 else "-"
+    relative = f"{sign}{abs(diff) / abs(before) * 100:.1f}%" if before else None
+    if kind == "count":
+        return f"{sign}{abs(int(round(diff))):,}" + (f" ({relative})" if relative else "")
+    if kind == "rate":
+        return f"{sign}{abs(diff) * 100:.1f} pp"
+    if kind == "money":
+        return relative or f"{sign}{abs(diff):,.0f}"
+    if kind == "ratio":
+        return f"{sign}{abs(diff):.2f}x"
+    if kind == "duration":
+        return f"{sign}{fmt_duration(abs(diff))}"
+    raise ValueError(f"unknown delta kind {kind!r}")
+
+
 def mask_email(email: Any) -> str:
     """``jane.doe@example.com`` -> ``j•••@e•••.com``: enough to recognise, not to copy."""
     if _is_missing(email) or "@" not in str(email):

@@ -11,8 +11,12 @@ The expected values are computed here with their own SQL straight from the marts
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -92,5 +96,105 @@ def sample_contact(path: Path) -> tuple[str, int, str | None]:
         ).fetchone()
         email = con.execute("select email from marts.dim_contacts where contact_id = ?", [contact_id]).fetchone()
         return contact_id, spells, email[0] if email else None
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class AppPage:
+    """One entry of ``PAGES`` in dashboards/app.py, read from its source (no Streamlit run needed)."""
+
+    file: str  # relative to dashboards/, as AppTest.switch_page wants it: "app_pages/overview.py"
+    title: str
+    url_path: str  # "" for the default page
+    default: bool
+
+
+def app_pages() -> list[AppPage]:
+    """Every ``st.Page(...)`` of the ``PAGES`` list in dashboards/app.py, in order.
+
+    Read with :mod:`ast`, so pages other branches append are covered without editing the tests. The file is
+    the last string of the page's path expression (``HERE / "app_pages" / "x.py"``); the url path is the
+    ``url_path`` keyword, else the file stem (Streamlit's default), and "" for the default page."""
+    tree = ast.parse(APP.read_text())
+    pages: list[AppPage] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets)):
+            continue
+        for call in getattr(node.value, "elts", []):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "Page"):
+                continue
+            strings = [c for c in ast.walk(call.args[0]) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+            parts = [c.value for c in sorted(strings, key=lambda c: (c.lineno, c.col_offset))]
+            kwargs = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
+            path = "/".join(p for p in parts if p)
+            if not path.startswith("app_pages/"):
+                path = "app_pages/" + parts[-1]
+            default = bool(kwargs.get("default", False))
+            url = "" if default else str(kwargs.get("url_path") or Path(parts[-1]).stem)
+            pages.append(AppPage(file=path, title=str(kwargs.get("title") or Path(parts[-1]).stem), url_path=url,
+                                 default=default))
+    if not pages:
+        raise AssertionError(f"no st.Page(...) in the PAGES list of {APP}")
+    return pages
+
+
+def expected_overview(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None, channel: str | None = None
+) -> dict[str, Any]:
+    """The Overview's KPIs over [start, end] (default: the last 30 days with funnel entries, as the page
+    opens) computed from the facts (funnel entries, attribution credits, campaign spend, conversations), not
+    from rpt_lifecycle_kpis_daily: the mart and the page's queries are both checked."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+
+        def one(sql: str, params: list | None = None):
+            return con.execute(sql, params or []).fetchone()[0]
+
+        if end is None:
+            end = one("select max(cast(funnel_entry_at as date)) from marts.fct_lifecycle_funnel_entries")
+        if start is None:
+            first = one("select min(cast(funnel_entry_at as date)) from marts.fct_lifecycle_funnel_entries")
+            start = max(first, end - dt.timedelta(days=29))
+        hot_order = one("select stage_order from intermediate.int_lifecycle__stages where stage_name = 'Hot Lead'")
+        where = "cast(funnel_entry_at as date) between ? and ?" + (" and entry_channel = ?" if channel else "")
+        params = [start, end] + ([channel] if channel else [])
+        leads = con.execute(
+            "select count(*), count(*) filter (where max_stage_order >= ?), count(*) filter (where is_won), "
+            f"count(*) filter (where lost_stage = 'Cold Lead') from marts.fct_lifecycle_funnel_entries where {where}",
+            [hot_order, *params],
+        ).fetchone()
+        revenue = one(
+            "select coalesce(sum(c.revenue_credit * r.rate_to_reporting), 0) from marts.fct_attribution_credits c "
+            "join intermediate.int_attribution__currency_rates r on coalesce(c.currency, 'USD') = r.currency "
+            "where c.model = 'last_touch' and c.conversion_type = 'purchase' "
+            "and cast(c.converted_at as date) between ? and ?",
+            [start, end],
+        )
+        spend = one(
+            "select coalesce(sum(spend_reporting), 0) from marts.rpt_campaign_performance where date_day between ? and ?",
+            [start, end],
+        )
+        median = one(
+            "select median(first_response_seconds) from marts.fct_conversations "
+            "where cast(first_inbound_at as date) between ? and ?" + (" and channel = ?" if channel else ""),
+            params,
+        )
+        new, hot, customers, cold = leads
+        return {
+            "start": start,
+            "end": end,
+            "new_leads": new,
+            "hot_leads": hot,
+            "customers": customers,
+            "cold_leads": cold,
+            "lead_to_customer_rate": customers / new if new else None,
+            "cold_lead_rate": cold / new if new else None,
+            "revenue": None if channel else revenue,
+            "ad_spend": None if channel else spend,
+            "cac": None if channel or not customers else spend / customers,
+            "roas": None if channel or not spend else revenue / spend,
+            "median_first_response_seconds": median,
+        }
     finally:
         con.close()

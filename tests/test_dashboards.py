@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from dashboard_helpers import APP, dashboard_warehouse_fixture, expected_kpis, fmt_int, sample_contact  # noqa: F401
+from dashboard_helpers import APP, app_pages, dashboard_warehouse_fixture, sample_contact  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
 from dashboards import ui
@@ -39,74 +39,21 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_overview_kpis_match_the_marts(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
-    _no_trouble(at)
-    expected = expected_kpis(dashboard_warehouse)
-    shown = _metrics(at)
-    assert shown["Contacts"] == fmt_int(expected["contacts"])
-    assert shown["In funnel"] == fmt_int(expected["in_funnel"])
-    assert shown["Customers"] == fmt_int(expected["customers"])
-    assert shown["Lost"] == fmt_int(expected["lost"])
-    assert shown["Conversion entry → won"] == ui.fmt_pct(expected["conversion_rate"])
-    assert shown["Median first response"] == ui.fmt_duration(expected["median_first_response_seconds"])
-    # the demo business has a real funnel: something in every bucket
-    assert min(expected["in_funnel"], expected["customers"], expected["lost"]) > 0
-
-    # the funnel table over the whole entry range: first stage = every entry, won stage = entries that won
-    funnel = at.dataframe[0].value
-    assert int(funnel["contacts_reached"].iloc[0]) == expected["entries"]
-    won_row = funnel[funnel["stage_name"] == expected["won_stage"]]
-    assert int(won_row["contacts_reached"].iloc[0]) == expected["reached_won"]
-    assert funnel["contacts_reached"].is_monotonic_decreasing
+def test_every_app_page_is_listed_here():
+    """PAGES above must follow dashboards/app.py (the browser test reads the app's list itself)."""
+    assert sorted(PAGES) == sorted(p.file for p in app_pages())
 
 
-def test_overview_date_filter_narrows_the_funnel(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
-    date_input = at.date_input(key="overview_entry_range")
-    first, last = date_input.value
-    all_entered = int(at.dataframe[0].value["contacts_reached"].iloc[0])
-    middle = first + (last - first) / 2
-    date_input.set_value((first, middle)).run()
-    _no_trouble(at)
-    narrowed = int(at.dataframe[0].value["contacts_reached"].iloc[0])
-    assert 0 < narrowed < all_entered
-
-
-@pytest.mark.parametrize("page", PAGES[1:])
+@pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(monkeypatch, dashboard_warehouse, page):
     at = _app(monkeypatch, dashboard_warehouse)
-    at.switch_page(page).run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
     _no_trouble(at)
     if page.endswith("contacts.py"):
         assert at.text_input(key="contact_id").value == ""
     else:
-        assert len(at.get("vega_lite_chart")) >= 1
-
-
-def test_funnel_cohorts_by_week_and_month(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
-    at.switch_page("app_pages/funnel.py").run()
-    _no_trouble(at)
-    months = len(at.dataframe[0].value)
-    at.segmented_control(key="funnel_grain").set_value("week").run()
-    _no_trouble(at)
-    weeks = len(at.dataframe[0].value)
-    assert 2 <= months < weeks  # the demo spans several months
-
-
-def test_response_times_match_the_conversations(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
-    at.switch_page("app_pages/response_times.py").run()
-    _no_trouble(at)
-    expected = expected_kpis(dashboard_warehouse)
-    assert _metrics(at)["Answered"] == fmt_int(expected["answered_conversations"])
-    assert _metrics(at)["Median first response"] == ui.fmt_duration(expected["median_first_response_seconds"])
-    by_channel = at.dataframe[0].value
-    assert by_channel["answered_conversations"].sum() == expected["answered_conversations"]
-    at.segmented_control(key="response_dimension").set_value("Human vs AI").run()
-    _no_trouble(at)
-    assert set(at.dataframe[0].value["label"]) <= {"human", "ai_agent"}
+        assert len(at.get("vega_lite_chart")) + len(at.metric) >= 1
 
 
 def test_contact_lookup_shows_history_and_masks_pii(monkeypatch, dashboard_warehouse):
@@ -148,7 +95,7 @@ def test_unbuilt_warehouse_names_the_missing_marts(monkeypatch, tmp_path):
     duckdb.connect(str(path)).close()
     at = _app(monkeypatch, path)
     assert not at.exception
-    assert "marts.dim_contacts" in at.warning[0].value and "lifecycle run" in at.warning[0].value
+    assert "marts.rpt_lifecycle_kpis_daily" in at.warning[0].value and "lifecycle run" in at.warning[0].value
 
 
 LOCK_HOLDER = """
@@ -173,7 +120,7 @@ def test_locked_warehouse_offers_a_retry(monkeypatch, tmp_path):
         holder.wait()
     retry.click().run()  # the pipeline is done: the page reads the (still empty) warehouse again
     assert not at.exception
-    assert "marts.dim_contacts" in at.warning[0].value
+    assert "marts.rpt_lifecycle_kpis_daily" in at.warning[0].value
 
 
 def test_ui_masks():
@@ -181,3 +128,8 @@ def test_ui_masks():
     assert ui.mask_phone("+447700900123") == "+44••••••••23"
     assert ui.fmt_duration(90) == "1.5 min"
     assert ui.fmt_pct(0.1234) == "12.3%"
+    assert ui.fmt_delta(110, 100, "count") == "+10 (+10.0%)"
+    assert ui.fmt_delta(0.25, 0.3, "rate") == "-5.0 pp"
+    assert ui.fmt_delta(600, 720, "duration") == "-2.0 min"
+    assert ui.fmt_delta(None, 3, "ratio") is None
+    assert ui.fmt_money(12345.6, "USD") == "12,346 USD"

@@ -1,5 +1,11 @@
 """What a person sees: `streamlit run` on the test warehouse, driven by Debian's Chromium via playwright.
 
+Every page of ``PAGES`` in dashboards/app.py (read from the app's source, so pages added later are covered
+without editing this file) is opened by its URL; none may show an exception or an error / warning box, and
+each is saved as a full-page PNG screenshot: into $LIFECYCLE_SCREENSHOT_DIR when set (CI or a developer
+keeps that folder), else into ``<pytest basetemp>/screenshots/`` (pytest keeps the last three basetemps,
+e.g. /tmp/pytest-of-root/pytest-current/screenshots*/). The path of each PNG is printed.
+
 Needs /usr/bin/chromium (the CI script installs Debian's package); playwright's own browser download
 is never used.
 """
@@ -15,9 +21,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import APP, PROJECT_ROOT, dashboard_warehouse_fixture, expected_kpis, fmt_int  # noqa: F401
-
-from dashboards import ui
+from dashboard_helpers import (  # noqa: F401
+    APP,
+    PROJECT_ROOT,
+    app_pages,
+    dashboard_warehouse_fixture,
+    expected_kpis,
+    expected_overview,
+    fmt_int,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("dashboards")]
 
@@ -54,16 +66,29 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 
     raise AssertionError(f"streamlit did not become healthy in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
-def _settle(page) -> None:
-    """Wait until the script run is over (Streamlit's status widget shows while a run is in progress)."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="hidden", timeout=TIMEOUT_MS)
+def _settle(page, quiet_ms: int = 1200) -> None:
+    """Wait until the script run is over and the page has stopped changing: Streamlit's status widget is
+    hidden, the number of rendered elements has stayed the same for ``quiet_ms``, and every chart is drawn."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    last, stable_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="hidden", timeout=TIMEOUT_MS)
+        count = page.locator('[data-testid="stElementContainer"]').count()
+        charts = page.locator('[data-testid="stVegaLiteChart"]').count()
+        drawn = page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').count()
+        if count != last or drawn < charts:
+            last, stable_since = count, time.monotonic()
+        elif (time.monotonic() - stable_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the page did not settle in time")
 
 
-@pytest.fixture
-def dashboard_server(dashboard_warehouse, tmp_path):
+@pytest.fixture(scope="module")
+def dashboard_server(dashboard_warehouse, tmp_path_factory):
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "streamlit.log"
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     env = {**os.environ, "LIFECYCLE_WAREHOUSE": str(dashboard_warehouse)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
@@ -101,42 +126,76 @@ def dashboard_server(dashboard_warehouse, tmp_path):
             proc.wait()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed")
-def test_overview_kpis_and_navigation_in_a_real_browser(dashboard_server, dashboard_warehouse, tmp_path):
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
     from playwright.sync_api import sync_playwright
 
-    expected = expected_kpis(dashboard_warehouse)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            page.goto(dashboard_server, timeout=TIMEOUT_MS)
-            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=TIMEOUT_MS)
-            page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=TIMEOUT_MS)
-            labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-            shown = {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
-            assert shown["Contacts"] == fmt_int(expected["contacts"])
-            assert shown["Customers"] == fmt_int(expected["customers"])
-            assert shown["Lost"] == fmt_int(expected["lost"])
-            assert shown["In funnel"] == fmt_int(expected["in_funnel"])
-            assert shown["Conversion entry → won"] == ui.fmt_pct(expected["conversion_rate"])
-            assert shown["Median first response"] == ui.fmt_duration(expected["median_first_response_seconds"])
-            assert page.locator('[data-testid="stException"]').count() == 0
-            _settle(page)
-            page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
-
-            page.get_by_role("link", name="Response times").click()
-            page.wait_for_selector('h1:has-text("Response times")', timeout=TIMEOUT_MS)
-            page.wait_for_selector('h3:has-text("By hour of day")', timeout=TIMEOUT_MS)
-            page.locator('[data-testid="stVegaLiteChart"]').nth(2).wait_for(timeout=TIMEOUT_MS)
-            assert "response-times" in page.url
-            answered = page.locator('[data-testid="stMetric"]', has_text="Answered")
-            shown_answered = answered.locator('[data-testid="stMetricValue"]').inner_text().strip()
-            assert shown_answered == fmt_int(expected["answered_conversations"])
-            assert page.locator('[data-testid="stException"]').count() == 0
-            _settle(page)
-            page.screenshot(path=str(tmp_path / "response_times.png"), full_page=True)
+            yield chromium
         finally:
-            browser.close()
-    assert (tmp_path / "overview.png").stat().st_size > 10_000
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(tmp_path_factory) -> Path:
+    chosen = os.environ.get("LIFECYCLE_SCREENSHOT_DIR")
+    if chosen:
+        folder = Path(chosen)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
+
+
+PAGES = app_pages()
+
+
+@pytest.mark.parametrize("app_page", PAGES, ids=[p.url_path or "overview" for p in PAGES])
+def test_every_page_opens_without_an_error_box(dashboard_server, browser, screenshot_dir, app_page):
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{dashboard_server}/{app_page.url_path}", timeout=TIMEOUT_MS)
+        page.wait_for_selector(f'h1:has-text("{app_page.title}")', timeout=TIMEOUT_MS)
+        _settle(page)
+        shot = screenshot_dir / f"{app_page.url_path or 'overview'}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
+        assert not exceptions, f"{app_page.title}: exception shown: {exceptions}"
+        boxes = page.locator('[data-testid="stAlertContentError"], [data-testid="stAlertContentWarning"]')
+        assert boxes.count() == 0, f"{app_page.title}: error/warning box: {boxes.all_inner_texts()}"
+        assert not errors, f"{app_page.title}: JavaScript errors: {errors}"
+        assert shot.stat().st_size > 10_000
+    finally:
+        page.close()
+
+
+def test_overview_kpis_and_navigation_in_a_real_browser(dashboard_server, browser, dashboard_warehouse):
+    """The numbers a person reads on the Overview are the marts' (over the default range), and the
+    sidebar navigates to another page."""
+    expected = expected_overview(dashboard_warehouse)
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    try:
+        page.goto(dashboard_server, timeout=TIMEOUT_MS)
+        page.wait_for_selector('[data-testid="stMetricValue"]', timeout=TIMEOUT_MS)
+        _settle(page)
+        labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+        values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        shown = {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+        assert shown["New leads"] == fmt_int(expected["new_leads"])
+        assert shown["Customers"] == fmt_int(expected["customers"])
+
+        page.get_by_role("link", name="Response times").click()
+        page.wait_for_selector('h1:has-text("Response times")', timeout=TIMEOUT_MS)
+        page.wait_for_selector('h3:has-text("By hour of day")', timeout=TIMEOUT_MS)
+        assert "response-times" in page.url
+        answered = page.locator('[data-testid="stMetric"]', has_text="Answered")
+        shown_answered = answered.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        assert shown_answered == fmt_int(expected_kpis(dashboard_warehouse)["answered_conversations"])
+    finally:
+        page.close()

@@ -37,34 +37,44 @@ cards[4].metric(
     help="Unanswered conversations count as not answered within the time.",
 )
 
-DIMENSIONS = {"Channel": "channel", "Team": "team", "Agent": "agent", "Human vs AI": "responder_type"}
+st.subheader("Distribution")
+st.caption("How long do conversations wait for their first reply? Conversations per bucket, share on top.")
+st.altair_chart(charts.response_distribution(queries.response_distribution()), width="stretch")
+
+st.subheader("By channel, team, agent")
+DIMENSIONS = {"Channel": "channel", "Team": "team", "Agent": "agent", "Human vs AI agent": "responder_type"}
 choice = st.segmented_control("By", list(DIMENSIONS), default="Channel", key="response_dimension") or "Channel"
 by = queries.response_by(DIMENSIONS[choice])
-left, right = st.columns(2)
-with left:
-    st.altair_chart(
-        charts.median_p90_bars(by, "label", "Minutes to first response (log scale)", unit="minutes"), width="stretch"
+if by.empty:
+    st.info(f"No answered conversation to break down by {choice.lower()}.")
+else:
+    left, right = st.columns(2)
+    with left:
+        st.caption(f"Who answers fastest? Median and p90 first response per {choice.lower()}.")
+        st.altair_chart(charts.median_p90_bars(by, "label", "Time to first response", unit="duration"), width="stretch")
+    with right:
+        st.caption(f"Who keeps the promise? Share answered within 5 min, 1 h and 24 h per {choice.lower()}.")
+        st.altair_chart(charts.share_within(by, "label"), width="stretch")
+    st.dataframe(
+        by.assign(
+            median_seconds=by["median_seconds"].map(ui.fmt_duration),
+            p90_seconds=by["p90_seconds"].map(ui.fmt_duration),
+        ).drop(columns=["dimension_sort"]),
+        hide_index=True,
+        column_config={
+            "label": choice,
+            "conversations": st.column_config.NumberColumn("Conversations", format="localized"),
+            "answered_conversations": st.column_config.NumberColumn("Answered", format="localized"),
+            "answered_by_human": st.column_config.NumberColumn("By humans", format="localized"),
+            "answered_by_ai_agent": st.column_config.NumberColumn("By AI agents", format="localized"),
+            "median_seconds": "Median",
+            "p90_seconds": "p90",
+            "share_within_5m": st.column_config.NumberColumn("≤ 5 min", format="percent"),
+            "share_within_1h": st.column_config.NumberColumn("≤ 1 h", format="percent"),
+            "share_within_24h": st.column_config.NumberColumn("≤ 24 h", format="percent"),
+        },
     )
-with right:
-    st.altair_chart(charts.share_within(by, "label"), width="stretch")
-st.dataframe(
-    by.assign(
-        median_seconds=by["median_seconds"].map(ui.fmt_duration), p90_seconds=by["p90_seconds"].map(ui.fmt_duration)
-    ),
-    hide_index=True,
-    column_config={
-        "label": choice,
-        "conversations": st.column_config.NumberColumn("Conversations", format="localized"),
-        "answered_conversations": st.column_config.NumberColumn("Answered", format="localized"),
-        "answered_by_human": st.column_config.NumberColumn("By humans", format="localized"),
-        "answered_by_ai_agent": st.column_config.NumberColumn("By AI agents", format="localized"),
-        "median_seconds": "Median",
-        "p90_seconds": "p90",
-        "share_within_5m": st.column_config.NumberColumn("≤ 5 min", format="percent"),
-        "share_within_1h": st.column_config.NumberColumn("≤ 1 h", format="percent"),
-        "share_within_24h": st.column_config.NumberColumn("≤ 24 h", format="percent"),
-    },
-)
 
 st.subheader("By hour of day")
+st.caption("When do replies lag? Median first response by the UTC hour of the first inbound message.")
 st.altair_chart(charts.response_by_hour(queries.response_by_hour()), width="stretch")

@@ -1,0 +1,304 @@
+"""AppTest runs of the lifecycle pages (Overview, Funnel, Lost stages, Response times) on the demo warehouse.
+
+The expected numbers come from the facts with the tests' own SQL (tests/dashboard_helpers.py and below),
+never through dashboards.queries, so a wrong mart or a wrong query fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import duckdb
+import pytest
+import yaml
+from dashboard_helpers import (  # noqa: F401
+    APP,
+    PROJECT_ROOT,
+    dashboard_warehouse_fixture,
+    expected_kpis,
+    expected_overview,
+    fmt_int,
+)
+from streamlit.testing.v1 import AppTest
+
+from dashboards import queries, ui
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboards")]
+
+OVERVIEW = "app_pages/overview.py"
+FUNNEL = "app_pages/funnel.py"
+LOST = "app_pages/lost_stages.py"
+RESPONSE = "app_pages/response_times.py"
+
+
+def _app(monkeypatch, warehouse, page: str = OVERVIEW) -> AppTest:
+    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    if page != OVERVIEW:
+        at.switch_page(page).run()
+    return at
+
+
+def _no_trouble(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]
+
+
+def _metrics(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def _chart_values(at: AppTest, index: int) -> list[dict]:
+    spec = json.loads(at.get("vega_lite_chart")[index].proto.spec)
+    rows: list[dict] = []
+    for data in spec.get("datasets", {}).values():
+        rows.extend(data)
+    return rows
+
+
+def _query(path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+CARD_FORMATS = {
+    "New leads": ("new_leads", ui.fmt_int, "count"),
+    "Hot leads": ("hot_leads", ui.fmt_int, "count"),
+    "Customers": ("customers", ui.fmt_int, "count"),
+    "Lead-to-customer rate": ("lead_to_customer_rate", ui.fmt_pct, "rate"),
+    "Revenue": ("revenue", lambda v: ui.fmt_money(v, "USD"), "money"),
+    "CAC": ("cac", lambda v: ui.fmt_money(v, "USD"), "money"),
+    "ROAS": ("roas", ui.fmt_ratio, "ratio"),
+    "Median first response": ("median_first_response_seconds", ui.fmt_duration, "duration"),
+    "Cold-lead rate": ("cold_lead_rate", ui.fmt_pct, "rate"),
+}
+
+
+def _check_cards(shown: dict, now: dict, before: dict) -> None:
+    assert set(CARD_FORMATS) <= set(shown)
+    for label, (key, fmt, kind) in CARD_FORMATS.items():
+        value, delta = shown[label]
+        assert value == fmt(now[key]), label
+        assert (delta or None) == ui.fmt_delta(now[key], before[key], kind), label
+
+
+# --------------------------------------------------------------------------------------------------
+# Overview
+# --------------------------------------------------------------------------------------------------
+def test_overview_kpis_and_deltas_match_the_facts(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse)
+    _no_trouble(at)
+    now = expected_overview(dashboard_warehouse)
+    days = (now["end"] - now["start"]).days + 1
+    before = expected_overview(
+        dashboard_warehouse, now["start"] - dt.timedelta(days=days), now["start"] - dt.timedelta(days=1)
+    )
+    assert at.date_input(key="overview_range").value == (now["start"], now["end"])
+    _check_cards(_metrics(at), now, before)
+    # the demo business has a real funnel in its last 30 days: something in every count, money both ways
+    assert min(now["new_leads"], now["hot_leads"], now["customers"], now["cold_leads"]) > 0
+    assert now["revenue"] > 0 and now["ad_spend"] > 0
+
+
+def test_overview_filters_change_the_numbers(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse)
+    first, last = at.date_input(key="overview_range").value
+    whole = expected_overview(dashboard_warehouse)
+    at.selectbox(key="overview_channel").set_value("whatsapp").run()
+    _no_trouble(at)
+    now = expected_overview(dashboard_warehouse, first, last, channel="whatsapp")
+    days = (last - first).days + 1
+    before = expected_overview(
+        dashboard_warehouse, first - dt.timedelta(days=days), first - dt.timedelta(days=1), channel="whatsapp"
+    )
+    _check_cards(_metrics(at), now, before)
+    assert 0 < now["new_leads"] < whole["new_leads"]
+    assert _metrics(at)["Revenue"][0] == "–"  # spend and revenue are not split by messaging channel
+
+    # a wider range: more leads
+    at.selectbox(key="overview_channel").set_value(None).run()
+    start = first - dt.timedelta(days=60)
+    at.date_input(key="overview_range").set_value((start, last)).run()
+    _no_trouble(at)
+    assert _metrics(at)["New leads"][0] == fmt_int(expected_overview(dashboard_warehouse, start, last)["new_leads"])
+
+
+def test_overview_filter_that_leaves_nothing_shows_info(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse)
+    at.selectbox(key="overview_channel").set_value("email").run()
+    at.selectbox(key="overview_platform").set_value("tiktok").run()  # no e-mail lead comes from a TikTok ad
+    _no_trouble(at)
+    assert _metrics(at)["New leads"][0] == "0"
+    assert any("Nothing happened" in i.value for i in at.info)
+
+
+# --------------------------------------------------------------------------------------------------
+# Funnel
+# --------------------------------------------------------------------------------------------------
+def test_funnel_stage_table_matches_the_entries(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse, FUNNEL)
+    _no_trouble(at)
+    start, end = at.date_input(key="funnel_range").value
+    table = at.dataframe[0].value
+    assert table["step_conversion"].iloc[0] == "entry stage"  # not "None"
+    assert "None" not in table.to_csv() and "nan" not in table.to_csv()
+    reached = dict(
+        _query(
+            dashboard_warehouse,
+            "select s.stage_name, count(e.contact_id) from intermediate.int_lifecycle__stages s "
+            "left join marts.fct_lifecycle_funnel_entries e on e.max_stage_order >= s.stage_order "
+            "and cast(e.funnel_entry_at as date) between ? and ? where not s.is_lost_stage group by 1",
+            [start, end],
+        )
+    )
+    assert {r.stage_name: int(r.contacts_reached) for r in table.itertuples()} == reached
+    second = table.iloc[1]
+    assert second["step_conversion"] == ui.fmt_pct(second["contacts_reached"] / table["contacts_reached"].iloc[0])
+
+    at.date_input(key="funnel_range").set_value((start, start + (end - start) / 2)).run()
+    _no_trouble(at)
+    assert 0 < int(at.dataframe[0].value["contacts_reached"].iloc[0]) < int(table["contacts_reached"].iloc[0])
+
+
+def test_funnel_time_in_stage_and_cohorts(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse, FUNNEL)
+    _no_trouble(at)
+    months = len(at.dataframe[1].value)
+    in_stage = at.dataframe[2].value.set_index("stage_name")
+    expected = _query(
+        dashboard_warehouse,
+        "select stage, median(duration_seconds), quantile_cont(duration_seconds, 0.9) "
+        "from marts.fct_lifecycle_stage_spells where exited_at is not null group by stage",
+    )
+    for stage, median, p90 in expected:
+        assert in_stage.loc[stage, "median_seconds"] == ui.fmt_duration(median)
+        assert in_stage.loc[stage, "p90_seconds"] == ui.fmt_duration(p90)
+    assert len(at.get("vega_lite_chart")) >= 6  # funnel, cohorts, time to convert x2, time in stage x2, review...
+    at.segmented_control(key="funnel_grain").set_value("week").run()
+    _no_trouble(at)
+    assert 2 <= months < len(at.dataframe[1].value)
+
+
+def test_funnel_filter_that_leaves_nothing_shows_info(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse, FUNNEL)
+    at.selectbox(key="funnel_channel").set_value("email").run()
+    at.selectbox(key="funnel_platform").set_value("tiktok").run()
+    _no_trouble(at)
+    assert any("No contact entered the funnel" in i.value for i in at.info)
+
+
+# --------------------------------------------------------------------------------------------------
+# Lost stages
+# --------------------------------------------------------------------------------------------------
+def test_lost_stages_counts_and_readable_labels(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse, LOST)
+    _no_trouble(at)
+    expected = dict(
+        _query(
+            dashboard_warehouse,
+            "select lost_stage, count(*) from marts.fct_lifecycle_funnel_entries where is_lost group by 1",
+        )
+    )
+    shown = _metrics(at)
+    assert shown["Entries lost"][0] == fmt_int(sum(expected.values()))
+    for stage, count in expected.items():
+        assert shown[stage][0] == fmt_int(count)
+
+    reasons = {row["dimension_label"] for row in _chart_values(at, 1)}
+    assert reasons and not any(r.startswith(("stage_set:", "tag_added:", "no inbound")) for r in reasons)
+    assert 'Marked "lost to competitor" in the inbox' in reasons
+
+    channels = {row["dimension_label"] for row in _chart_values(at, 2)}
+    at.segmented_control(key="lost_dimension").set_value("Entry campaign").run()
+    _no_trouble(at)
+    campaigns = {row["dimension_label"] for row in _chart_values(at, 2)}
+    names = {r[0] for r in _query(dashboard_warehouse, "select campaign_name from marts.rpt_campaign_performance")}
+    assert campaigns != channels
+    assert campaigns - {"No campaign (organic)"} <= names and not any(c.isdigit() for c in campaigns)
+
+    cold = {row["first_response_bucket"]: row for row in _chart_values(at, 3)}
+    by_bucket = _query(
+        dashboard_warehouse,
+        "select first_response_bucket, count(*), count(*) filter (where lost_stage = 'Cold Lead') "
+        "from marts.fct_lifecycle_funnel_entries group by 1",
+    )
+    assert at.selectbox(key="cold_lost_stage").value == "Cold Lead"  # the preset's inactivity stage
+    for bucket, leads, cold_leads in by_bucket:
+        assert (cold[bucket]["leads"], cold[bucket]["cold_leads"]) == (leads, cold_leads)
+
+
+# --------------------------------------------------------------------------------------------------
+# Response times
+# --------------------------------------------------------------------------------------------------
+def test_response_times_match_the_conversations(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse, RESPONSE)
+    _no_trouble(at)
+    expected = expected_kpis(dashboard_warehouse)
+    assert _metrics(at)["Answered"][0] == fmt_int(expected["answered_conversations"])
+    assert _metrics(at)["Median first response"][0] == ui.fmt_duration(expected["median_first_response_seconds"])
+    distribution = _chart_values(at, 0)
+    total = _query(dashboard_warehouse, "select count(*) from marts.fct_conversations where first_inbound_at is not null")
+    assert sum(row["conversations"] for row in distribution) == total[0][0]
+    assert [row["label"] for row in sorted(distribution, key=lambda r: r["dimension_sort"])][0] == "< 5 min"
+
+    by_channel = at.dataframe[0].value
+    assert by_channel["answered_conversations"].sum() == expected["answered_conversations"]
+    at.segmented_control(key="response_dimension").set_value("Human vs AI agent").run()
+    _no_trouble(at)
+    assert set(at.dataframe[0].value["label"]) == {"Human agent", "AI agent"}
+    at.segmented_control(key="response_dimension").set_value("Agent").run()
+    _no_trouble(at)
+    agents = set(at.dataframe[0].value["label"])
+    names = {
+        f"{first} {last}".strip()
+        for first, last in _query(dashboard_warehouse, "select first_name, last_name from staging.stg_respondio__users")
+    }
+    assert agents and agents <= names  # names, not ids
+
+
+def test_duration_axis_reads_as_durations():
+    from dashboards import charts
+
+    axis = charts.duration_axis("Time", 200).to_dict()
+    assert axis["values"] == [0, 1, 5, 15, 60, 240]
+    assert "' min'" in axis["labelExpr"] and "' h'" in axis["labelExpr"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Empty marts, exposures
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("page", [OVERVIEW, FUNNEL, LOST, RESPONSE])
+def test_empty_marts_show_info_not_a_traceback(monkeypatch, dashboard_warehouse, tmp_path, page):
+    path = tmp_path / "empty.duckdb"
+    shutil.copy(dashboard_warehouse, path)
+    con = duckdb.connect(str(path))
+    try:
+        marts = {*queries.OVERVIEW_MARTS, *queries.FUNNEL_MARTS, *queries.LOST_MARTS, *queries.RESPONSE_MARTS}
+        for mart in sorted(marts):
+            con.execute(f"delete from marts.{mart}")
+    finally:
+        con.close()
+    at = _app(monkeypatch, path, page)
+    _no_trouble(at)
+    assert at.info, "an empty mart must say so"
+
+
+def test_exposures_list_the_marts_each_page_reads():
+    exposures = yaml.safe_load((PROJECT_ROOT / "dbt_project/models/exposures/_dashboards__lifecycle.yml").read_text())
+    by_name = {e["name"]: e for e in exposures["exposures"]}
+    for name, marts in {
+        "dashboard_overview": queries.OVERVIEW_MARTS,
+        "dashboard_funnel": queries.FUNNEL_MARTS,
+        "dashboard_lost_stages": queries.LOST_MARTS,
+        "dashboard_response_times": queries.RESPONSE_MARTS,
+    }.items():
+        refs = {d.removeprefix("ref('").removesuffix("')") for d in by_name[name]["depends_on"]}
+        assert refs == set(marts), name
+        assert by_name[name]["type"] == "dashboard"
