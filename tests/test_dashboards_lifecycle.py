@@ -53,10 +53,15 @@ def _metrics(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def _chart_values(at: AppTest, index: int) -> list[dict]:
-    spec = json.loads(at.get("vega_lite_chart")[index].proto.spec)
+    """The rows a chart draws (Streamlit sends them beside the spec, as Arrow)."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    proto = at.get("vega_lite_chart")[index].proto
     rows: list[dict] = []
-    for data in spec.get("datasets", {}).values():
-        rows.extend(data)
+    for dataset in proto.datasets:
+        rows.extend(convert_arrow_bytes_to_pandas_df(dataset.data.data).to_dict("records"))
+    if not rows:
+        rows.extend(json.loads(proto.spec).get("datasets", {}).get("data", []))
     return rows
 
 
