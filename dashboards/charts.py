@@ -135,7 +135,9 @@ def _duration_text(seconds: float) -> str:
 def response_distribution(df: pd.DataFrame) -> alt.Chart:
     """Conversations per first-response bucket (fastest first; 'no response' last), with the share on top."""
     order = df.sort_values("dimension_sort")["label"].tolist()
-    base = alt.Chart(df).encode(x=alt.X("label:N", sort=order, title="Time to first response", axis=alt.Axis(labelAngle=0)))
+    base = alt.Chart(df).encode(
+        x=alt.X("label:N", sort=order, title="Time to first response", axis=alt.Axis(labelAngle=0))
+    )
     bars = base.mark_bar(color=ACTIVE_COLOR).encode(
         y=alt.Y("conversations:Q", title="Conversations"),
         tooltip=[
@@ -193,7 +195,9 @@ def stacked_bars(
 def cold_rate_by_first_response(df: pd.DataFrame) -> alt.Chart:
     """Bars: share of leads that went cold, per first-response-time bucket (slowest last); leads as a line."""
     order = df.sort_values("bucket_order")["first_response_bucket"].tolist()
-    base = alt.Chart(df).encode(x=alt.X("first_response_bucket:N", sort=order, title="Time to first response"))
+    base = alt.Chart(df).encode(
+        x=alt.X("first_response_bucket:N", sort=order, title="Time to first response", axis=alt.Axis(labelAngle=0))
+    )
     bars = base.mark_bar(color=LOST_COLOR, opacity=0.85).encode(
         y=alt.Y("cold_rate:Q", title="Went cold", axis=alt.Axis(format="%")),
         tooltip=[

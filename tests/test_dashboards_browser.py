@@ -66,13 +66,16 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 
     raise AssertionError(f"streamlit did not become healthy in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
-def _settle(page, quiet_ms: int = 1200) -> None:
-    """Wait until the script run is over and the page has stopped changing: Streamlit's status widget is
-    hidden, the number of rendered elements has stayed the same for ``quiet_ms``, and every chart is drawn."""
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _settle(page, quiet_ms: int = 800) -> None:
+    """Wait until the script run is over (the app root says ``notRunning``) and the page has stopped
+    changing: the number of rendered elements has stayed the same for ``quiet_ms`` and every chart is drawn."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     last, stable_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="hidden", timeout=TIMEOUT_MS)
+        page.wait_for_selector(SCRIPT_DONE, timeout=TIMEOUT_MS)
         count = page.locator('[data-testid="stElementContainer"]').count()
         charts = page.locator('[data-testid="stVegaLiteChart"]').count()
         drawn = page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').count()
@@ -82,6 +85,17 @@ def _settle(page, quiet_ms: int = 1200) -> None:
             return
         page.wait_for_timeout(200)
     raise AssertionError("the page did not settle in time")
+
+
+def _screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so the viewport grows to its height first."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')]"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)"
+    )
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": min(max(int(height) + 80, 800), 16000)})
+    _settle(page, quiet_ms=300)
+    page.screenshot(path=str(path), full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +177,7 @@ def test_every_page_opens_without_an_error_box(dashboard_server, browser, screen
         page.wait_for_selector(f'h1:has-text("{app_page.title}")', timeout=TIMEOUT_MS)
         _settle(page)
         shot = screenshot_dir / f"{app_page.url_path or 'overview'}.png"
-        page.screenshot(path=str(shot), full_page=True)
+        _screenshot(page, shot)
         print(f"screenshot: {shot}")
         exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
         assert not exceptions, f"{app_page.title}: exception shown: {exceptions}"

@@ -166,14 +166,14 @@ else:
             "is_slow",
             "is_flagged",
         ]
-    ].assign(review_month=review["review_month"].dt.strftime("%Y-%m"))
+    ].assign(
+        review_month=review["review_month"].dt.strftime("%Y-%m"),
+        conversion_rate=review["conversion_rate"].map(ui.fmt_pct),
+        trailing_conversion_rate=review["trailing_conversion_rate"].map(ui.fmt_pct),
+        median_days_to_next=review["median_days_to_next"].map(lambda d: "–" if d is None or d != d else f"{d:.1f}"),
+    )
     st.dataframe(
-        shown.style.apply(
-            lambda row: ["background-color: #fde68a" if row["is_flagged"] else "" for _ in row], axis=1
-        ).format(
-            {"conversion_rate": "{:.1%}", "trailing_conversion_rate": "{:.1%}", "median_days_to_next": "{:.1f}"},
-            na_rep="–",
-        ),
+        shown.style.apply(lambda row: ["background-color: #fde68a" if row["is_flagged"] else "" for _ in row], axis=1),
         hide_index=True,
         column_config={
             "review_month": "Month",

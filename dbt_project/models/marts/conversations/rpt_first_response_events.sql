@@ -5,6 +5,7 @@
   Medians and percentiles over a chosen date range are taken over these rows (they do not add up across
   days); rpt_first_response_times is the all-time report built from the same rows.
 -#}
+{%- set seconds = 'conversations.first_response_seconds' %}
 
 with
 
@@ -78,11 +79,11 @@ final as (
         cast(coalesce(conversations.first_response_seconds <= 3600, false) as boolean) as is_within_1_hour,
         cast(coalesce(conversations.first_response_seconds <= 86400, false) as boolean) as is_within_24_hours,
         cast(
-            {{ lifecycle_response_bucket('conversations.first_response_seconds', 'conversations.conversation_id') }}
+            {{ lifecycle_response_bucket(seconds, 'conversations.conversation_id') }}
             as {{ dbt.type_string() }}
         ) as response_bucket,
         cast(
-            {{ lifecycle_response_bucket_order('conversations.first_response_seconds', 'conversations.conversation_id') }}
+            {{ lifecycle_response_bucket_order(seconds, 'conversations.conversation_id') }}
             as integer
         ) as response_bucket_order
     from conversations

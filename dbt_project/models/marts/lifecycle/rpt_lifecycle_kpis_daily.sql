@@ -13,6 +13,7 @@
 -#}
 {%- set config = lifecycle_config() %}
 {%- set cold = segment_stages('cold') %}
+{%- set currency = lifecycle_literal(var('reporting_currency', 'USD') | upper) %}
 
 with
 
@@ -117,7 +118,7 @@ revenue_rows as (
         case when credits.credit > 0 then 1 else 0 end as purchases
     from credits
     left join rates
-        on coalesce(credits.currency, {{ lifecycle_literal(var('reporting_currency', 'USD') | upper) }}) = rates.currency
+        on coalesce(credits.currency, {{ currency }}) = rates.currency
     left join campaign_names
         on credits.campaign_id = campaign_names.campaign_id
     where credits.conversion_type = 'purchase'
@@ -172,8 +173,7 @@ final as (
         cast(ad_spend as {{ lifecycle_double() }}) as ad_spend,
         cast(revenue as {{ lifecycle_double() }}) as revenue,
         cast(purchases as bigint) as purchases,
-        cast({{ lifecycle_literal(var('reporting_currency', 'USD') | upper) }} as {{ dbt.type_string() }})
-            as reporting_currency
+        cast({{ currency }} as {{ dbt.type_string() }}) as reporting_currency
     from daily
 )
 
