@@ -25,7 +25,8 @@ days = (end - start).days + 1
 
 st.caption(
     f"{start:%d %b %Y} – {end:%d %b %Y} ({days} days), compared with the {days} days before "
-    f"({before_start:%d %b %Y} – {before_end:%d %b %Y})."
+    f"({before_start:%d %b %Y} – {before_end:%d %b %Y}). Leads count on their funnel-entry day, so the hot "
+    "leads, customers and cold leads of a recent period can still grow; money counts on its own day."
 )
 if not now["new_leads"] and not now["revenue"] and not now["ad_spend"]:
     st.info("Nothing happened in this date range with these filters: widen the range or clear a filter.")
