@@ -32,6 +32,11 @@ COMPARED = {
     "marts.rpt_rfm_lifecycle_map": "select count(*), sum(customers), sum(customers_moved_in) from {t}",
     "marts.rpt_customer_cohorts": "select count(*), sum(active_customers) from {t}",
     "marts.fct_deal_stage_spells": "select count(*), sum(case when is_current then 1 else 0 end) from {t}",
+    "marts.rpt_lifecycle_kpis_daily": "select count(*), sum(new_leads), sum(hot_leads), sum(customers), "
+                                      "sum(cold_leads), sum(ad_spend), sum(revenue) from {t}",
+    "marts.rpt_lifecycle_stage_durations": "select sum(reached_count), sum(median_seconds_in_stage) from {t}",
+    "marts.rpt_first_response_events": "select count(*), count(first_responder_name), sum(response_bucket_order) "
+                                       "from {t}",
 }
 
 
