@@ -156,35 +156,41 @@ def filter_options() -> dict[str, list[tuple[str, str]]]:
 
 
 SQL_KPI_SUMS = """
-select
-    coalesce(sum(new_leads), 0) as new_leads,
-    coalesce(sum(hot_leads), 0) as hot_leads,
-    coalesce(sum(customers), 0) as customers,
-    coalesce(sum(cold_leads), 0) as cold_leads,
-    coalesce(sum(ad_spend), 0) as ad_spend,
-    coalesce(sum(revenue), 0) as revenue,
-    sum(customers) * 1.0 / nullif(sum(new_leads), 0) as lead_to_customer_rate,
-    sum(cold_leads) * 1.0 / nullif(sum(new_leads), 0) as cold_lead_rate,
-    sum(ad_spend) / nullif(sum(customers), 0) as cac,
-    sum(revenue) / nullif(sum(ad_spend), 0) as roas,
-    min(reporting_currency) as reporting_currency
-from marts.rpt_lifecycle_kpis_daily
-where date_day >= ? and date_day <= ?
-"""
+with days as (
+    select *
+    from marts.rpt_lifecycle_kpis_daily
+    where date_day >= ? and date_day <= ? {filters}
+),
 
-SQL_MEDIAN_FIRST_RESPONSE = """
-select median(first_response_seconds) as median_first_response_seconds
-from marts.rpt_first_response_events
-where first_inbound_date >= ? and first_inbound_date <= ?
+responses as (
+    select median(first_response_seconds) as median_first_response_seconds
+    from marts.rpt_first_response_events
+    where first_inbound_date >= ? and first_inbound_date <= ? {filters}
+)
+
+select
+    coalesce(sum(days.new_leads), 0) as new_leads,
+    coalesce(sum(days.hot_leads), 0) as hot_leads,
+    coalesce(sum(days.customers), 0) as customers,
+    coalesce(sum(days.cold_leads), 0) as cold_leads,
+    coalesce(sum(days.ad_spend), 0) as ad_spend,
+    coalesce(sum(days.revenue), 0) as revenue,
+    sum(days.customers) * 1.0 / nullif(sum(days.new_leads), 0) as lead_to_customer_rate,
+    sum(days.cold_leads) * 1.0 / nullif(sum(days.new_leads), 0) as cold_lead_rate,
+    sum(days.ad_spend) / nullif(sum(days.customers), 0) as cac,
+    sum(days.revenue) / nullif(sum(days.ad_spend), 0) as roas,
+    min(days.reporting_currency) as reporting_currency,
+    min(responses.median_first_response_seconds) as median_first_response_seconds
+from responses
+left join days on true
 """
 
 
 def kpis(start: dt.date, end: dt.date, filters: Filters = Filters()) -> dict[str, Any]:
     """The Overview KPIs over [start, end] (inclusive days) and the filters."""
-    row = run(SQL_KPI_SUMS + filters.sql(), (start, end, *filters.params()))
+    sql = SQL_KPI_SUMS.format(filters=filters.sql())
+    row = run(sql, (start, end, *filters.params(), start, end, *filters.params()))
     out = {c: _scalar(row, c) for c in row.columns}
-    median = run(SQL_MEDIAN_FIRST_RESPONSE + filters.sql(), (start, end, *filters.params()))
-    out["median_first_response_seconds"] = _scalar(median, "median_first_response_seconds")
     # spend and revenue are not split by messaging channel: under a channel filter they are unknown, not 0
     if filters.channel is not None:
         for key in ("ad_spend", "revenue", "cac", "roas"):
