@@ -376,7 +376,7 @@ def rfm_grid(df: pd.DataFrame, selected: str | None = None) -> alt.Chart:
     data["xc"] = (data["x0"] + data["x1"]) / 2
     data["yc"] = (data["y0"] + data["y1"]) / 2
     data["label"] = data["rfm_cell"]
-    data["count_label"] = data["customers"].map(lambda n: f"{int(n):,} customers")
+    data["count_label"] = data["customers"].map(lambda n: f"{int(n):,} customer{'' if int(n) == 1 else 's'}")
     data["is_selected"] = data["rfm_cell"] == selected
     x = alt.X(
         "x0:Q",
@@ -394,7 +394,7 @@ def rfm_grid(df: pd.DataFrame, selected: str | None = None) -> alt.Chart:
         scale=alt.Scale(domain=[0, 2]),
         axis=alt.Axis(
             values=[0.5, 1.5],
-            labelExpr="datum.value == 1.5 ? 'Repeat buyers' : 'One recent order'",
+            labelExpr="datum.value == 1.5 ? 'Repeat buyers' : 'One order in the window'",
             grid=False,
         ),
     )

@@ -626,7 +626,7 @@ def attribution_by_channel(start: dt.date, end: dt.date, conversion_name: str) -
 SQL_ATTRIBUTION_BY_CAMPAIGN = """
 select
     case when campaign_id is null then 'none' else platform end as platform,
-    coalesce(max(campaign_name), campaign_id, ?) as campaign_name,
+    case when campaign_id is null then ? else coalesce(max(campaign_name), campaign_id) end as campaign_name,
     model,
     sum(attributed_conversions) as attributed_conversions,
     sum(attributed_revenue) as attributed_revenue

@@ -48,6 +48,18 @@ def fmt_ratio(value: Any, digits: int = 2) -> str:
     return "–" if _is_missing(value) else f"{float(value):.{digits}f}×"
 
 
+def ratio_text(df: pd.DataFrame) -> pd.DataFrame:
+    """CPL, CAC (money, 2 digits) and ROAS (a multiple) as text, "–" where undefined (no leads, customers or
+    spend), so that tables never show "None"."""
+    out = df.copy()
+    for column in ("cpl", "cac"):
+        if column in out:
+            out[column] = out[column].map(lambda v: fmt_money(v, digits=2))
+    if "roas" in out:
+        out["roas"] = out["roas"].map(fmt_ratio)
+    return out
+
+
 def fmt_duration(seconds: Any) -> str:
     """Seconds as the largest unit that reads well: 45 s, 12.5 min, 3.2 h, 4.1 d."""
     if _is_missing(seconds):

@@ -46,18 +46,18 @@ if campaigns.empty:
 else:
     currency = campaigns["reporting_currency"].dropna().iloc[0] if campaigns["reporting_currency"].notna().any() else ""
     total = queries.performance_rollup(campaigns).iloc[0]
-    cards = st.columns(7)
-    cards[0].metric("Spend", ui.fmt_money(total["spend"], currency), border=True)
+    cards = [*st.columns(4), *st.columns(3)]
+    cards[0].metric(f"Spend ({currency})", ui.fmt_money(total["spend"]), border=True)
     cards[1].metric("Leads", ui.fmt_int(total["leads"]), border=True, help="Funnel entries the ads brought.")
     cards[2].metric("Customers", ui.fmt_int(total["customers"]), border=True, help="Of those leads, entries won.")
     cards[3].metric(
-        "Revenue",
-        ui.fmt_money(total["revenue"], currency),
+        f"Revenue ({currency})",
+        ui.fmt_money(total["revenue"]),
         border=True,
         help=f"Purchase revenue credited to the ads' touches by {queries.ATTRIBUTION_MODELS[model]}.",
     )
-    cards[4].metric("CPL", ui.fmt_money(total["cpl"], currency, 2), border=True, help="Spend / leads.")
-    cards[5].metric("CAC", ui.fmt_money(total["cac"], currency, 2), border=True, help="Spend / customers.")
+    cards[4].metric(f"CPL ({currency})", ui.fmt_money(total["cpl"], digits=2), border=True, help="Spend / leads.")
+    cards[5].metric(f"CAC ({currency})", ui.fmt_money(total["cac"], digits=2), border=True, help="Spend / customers.")
     cards[6].metric("ROAS", ui.fmt_ratio(total["roas"]), border=True, help="Attributed revenue / spend.")
 
     ratio_columns = {
@@ -66,15 +66,16 @@ else:
         "hot_leads": st.column_config.NumberColumn("Hot leads", format="localized"),
         "customers": st.column_config.NumberColumn("Customers", format="localized"),
         "revenue": st.column_config.NumberColumn(f"Revenue ({currency})", format="%,.0f"),
-        "cpl": st.column_config.NumberColumn("CPL", format="%,.2f"),
-        "cac": st.column_config.NumberColumn("CAC", format="%,.2f"),
-        "roas": st.column_config.NumberColumn("ROAS", format="%.2f"),
+        "cpl": st.column_config.TextColumn(f"CPL ({currency})"),
+        "cac": st.column_config.TextColumn(f"CAC ({currency})"),
+        "roas": st.column_config.TextColumn("ROAS"),
     }
     shown = ["spend", "leads", "hot_leads", "customers", "revenue", "cpl", "cac", "roas"]
 
     st.markdown("**By platform**")
     by_platform = queries.performance_rollup(campaigns, "platform")
     by_platform.insert(0, "platform_name", by_platform["platform"].map(queries.platform_name))
+    by_platform = ui.ratio_text(by_platform)
     st.dataframe(
         by_platform[["platform_name", *shown]],
         hide_index=True,
@@ -82,7 +83,7 @@ else:
         column_config={"platform_name": "Platform", **ratio_columns},
     )
     st.markdown("**By campaign**")
-    by_campaign = campaigns.assign(platform_name=campaigns["platform"].map(queries.platform_name))
+    by_campaign = ui.ratio_text(campaigns.assign(platform_name=campaigns["platform"].map(queries.platform_name)))
     st.dataframe(
         by_campaign[["campaign_name", "platform_name", *shown]],
         hide_index=True,
@@ -131,9 +132,14 @@ else:
             key="campaigns_models_by_channel",
             column_config={c: st.column_config.NumberColumn(format="%,.1f") for c in table.columns},
         )
-        by_campaign_models = queries.attribution_by_campaign(start, end, kind, chosen_platforms)
+        by_campaign_models = queries.attribution_by_campaign(
+            start, end, kind, chosen_platforms, include_no_campaign=False
+        )
         if not by_campaign_models.empty:
-            st.caption(f"Which campaigns get the credit for {kind} conversions under each model, {period}.")
+            st.caption(
+                f"Which campaigns get the credit for {kind} conversions under each model, {period} "
+                "(touches without a campaign are in the channel view above)."
+            )
             st.altair_chart(charts.model_comparison(by_campaign_models, "campaign_name", value, title), width="stretch")
 
 st.subheader("How far the conversations each campaign started progressed")
@@ -164,5 +170,6 @@ else:
             "funnel_entries": st.column_config.NumberColumn("Conversations started", format="localized"),
             "won_count": st.column_config.NumberColumn("Won", format="localized"),
             "lost_count": st.column_config.NumberColumn("Lost", format="localized"),
+            **{stage: st.column_config.NumberColumn(f"Reached {stage}", format="localized") for stage in stage_names},
         },
     )
