@@ -535,12 +535,19 @@ def churn_band_bars(df: pd.DataFrame, value: str, title: str, value_format: str 
     )
 
 
-def monthly_score(df: pd.DataFrame, value: str, title: str, answers: str, value_format: str = ",.1f") -> alt.Chart:
+def monthly_score(
+    df: pd.DataFrame,
+    value: str,
+    title: str,
+    answers: str,
+    value_format: str = ",.1f",
+    domain: tuple[float, float] | None = None,
+) -> alt.Chart:
     """A satisfaction score by answer month (line) over the number of answers it rests on (bars)."""
     base = alt.Chart(df).encode(x=alt.X("answer_month:T", title=None, axis=alt.Axis(format="%b %Y")))
     bars = base.mark_bar(color="#e5e7eb").encode(y=alt.Y(f"{answers}:Q", title="Answers"))
     line = base.mark_line(point=True, color=ACTIVE_COLOR).encode(
-        y=alt.Y(f"{value}:Q", title=title),
+        y=alt.Y(f"{value}:Q", title=title, scale=alt.Scale(domain=list(domain)) if domain else alt.Scale()),
         tooltip=[
             alt.Tooltip("answer_month:T", title="Month", format="%b %Y"),
             alt.Tooltip(f"{value}:Q", title=title, format=value_format),

@@ -43,6 +43,11 @@ def fmt_money(value: Any, currency: str = "", digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}" + (f" {currency}" if currency else "")
 
 
+def fmt_number(value: Any, digits: int = 0) -> str:
+    """A score such as NPS or a CSAT average: ``12.5`` -> ``13`` (digits=0), "–" when undefined."""
+    return "–" if _is_missing(value) else f"{float(value):,.{digits}f}"
+
+
 def fmt_ratio(value: Any, digits: int = 2) -> str:
     """A multiple such as ROAS: ``2.345`` -> ``2.35×``."""
     return "–" if _is_missing(value) else f"{float(value):.{digits}f}×"

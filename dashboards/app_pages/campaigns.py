@@ -125,7 +125,8 @@ else:
         table = by_channel.pivot_table(
             index="marketing_channel", columns="model_name", values=value, aggfunc="sum", sort=False
         )
-        table = table[[m for m in queries.ATTRIBUTION_MODELS.values() if m in table.columns]]
+        # a channel a model gives no credit to has 0 under it
+        table = table[[m for m in queries.ATTRIBUTION_MODELS.values() if m in table.columns]].fillna(0.0)
         table.index.name = "Channel"
         st.dataframe(
             table,

@@ -131,7 +131,12 @@ else:
 retention = queries.customer_retention()
 if not retention.empty:
     st.dataframe(
-        retention.assign(month_start=retention["month_start"].dt.strftime("%b %Y")),
+        retention.assign(
+            month_start=retention["month_start"].dt.strftime("%b %Y"),
+            customer_retention_rate=retention["customer_retention_rate"].map(ui.fmt_pct),
+            churn_rate=retention["churn_rate"].map(ui.fmt_pct),
+            repeat_purchase_rate=retention["repeat_purchase_rate"].map(ui.fmt_pct),
+        ),
         hide_index=True,
         key="customers_retention",
         column_config={
@@ -140,9 +145,9 @@ if not retention.empty:
             "new_customers": st.column_config.NumberColumn("New", format="localized"),
             "customers_end": st.column_config.NumberColumn("Active at end", format="localized"),
             "retained_customers": st.column_config.NumberColumn("Retained", format="localized"),
-            "customer_retention_rate": st.column_config.NumberColumn("Retention rate", format="percent"),
-            "churn_rate": st.column_config.NumberColumn("Churn rate", format="percent"),
-            "repeat_purchase_rate": st.column_config.NumberColumn("Repeat purchase rate", format="percent"),
+            "customer_retention_rate": st.column_config.TextColumn("Retention rate"),
+            "churn_rate": st.column_config.TextColumn("Churn rate"),
+            "repeat_purchase_rate": st.column_config.TextColumn("Repeat purchase rate"),
         },
     )
 
@@ -205,12 +210,18 @@ else:
         st.caption("Are customers satisfied with the conversation? Average CSAT (1–5) by month.")
         if csat_answers:
             st.altair_chart(
-                charts.monthly_score(scores, "csat_average", "CSAT (1–5)", "csat_answers", ",.2f"), width="stretch"
+                charts.monthly_score(scores, "csat_average", "CSAT (1–5)", "csat_answers", ",.2f", domain=(1, 5)),
+                width="stretch",
             )
         else:
             st.info("No CSAT answer on the selected channels.")
     st.dataframe(
-        scores.assign(answer_month=scores["answer_month"].dt.strftime("%b %Y")),
+        scores.assign(
+            answer_month=scores["answer_month"].dt.strftime("%b %Y"),
+            nps=scores["nps"].map(ui.fmt_number),
+            csat_average=scores["csat_average"].map(lambda v: ui.fmt_number(v, 2)),
+            csat_satisfied_rate=scores["csat_satisfied_rate"].map(ui.fmt_pct),
+        ),
         hide_index=True,
         key="customers_satisfaction",
         column_config={
@@ -219,9 +230,9 @@ else:
             "promoters": st.column_config.NumberColumn("Promoters", format="localized"),
             "passives": st.column_config.NumberColumn("Passives", format="localized"),
             "detractors": st.column_config.NumberColumn("Detractors", format="localized"),
-            "nps": st.column_config.NumberColumn("NPS", format="%.0f"),
+            "nps": st.column_config.TextColumn("NPS"),
             "csat_answers": st.column_config.NumberColumn("CSAT answers", format="localized"),
-            "csat_average": st.column_config.NumberColumn("CSAT average", format="%.2f"),
-            "csat_satisfied_rate": st.column_config.NumberColumn("Satisfied (4–5)", format="percent"),
+            "csat_average": st.column_config.TextColumn("CSAT average"),
+            "csat_satisfied_rate": st.column_config.TextColumn("Satisfied (4–5)"),
         },
     )
