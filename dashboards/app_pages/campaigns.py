@@ -107,6 +107,8 @@ else:
         index=kinds.index("purchase") if "purchase" in kinds else 0,
         format_func=lambda k: "Purchase" if k == "purchase" else f"Reached {k}",
         key="campaigns_conversion",
+        help="The conversion whose credit the models share. The channel view covers every platform (a marketing "
+        "channel such as Organic Messaging has no platform); the campaign view follows the platform filter.",
     )
     by_channel = queries.attribution_by_channel(start, end, kind)
     if by_channel.empty:
