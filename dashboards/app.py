@@ -39,6 +39,13 @@ PAGES = [
         url_path="response-times",
     ),
     st.Page(HERE / "app_pages" / "contacts.py", title="Contacts", icon=":material/person_search:", url_path="contacts"),
+    st.Page(
+        HERE / "app_pages" / "campaigns.py",
+        title="Campaigns and attribution",
+        icon=":material/campaign:",
+        url_path="campaigns",
+    ),
+    st.Page(HERE / "app_pages" / "customers.py", title="Customers", icon=":material/loyalty:", url_path="customers"),
 ]
 
 page = st.navigation(PAGES)

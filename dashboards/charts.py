@@ -323,11 +323,302 @@ def share_within(df: pd.DataFrame, category: str) -> alt.Chart:
 # --------------------------------------------------------------------------------------------------
 # Campaigns and attribution
 # --------------------------------------------------------------------------------------------------
+MODEL_COLORS = ["#1e3a8a", "#2563eb", "#0891b2", "#16a34a", "#ca8a04", "#9333ea"]
+
+
+def model_comparison(df: pd.DataFrame, category: str, value: str, title: str, value_format: str = ",.1f") -> alt.Chart:
+    """The six attribution models side by side: one bar per model within each category (channel, campaign)."""
+    models = df.sort_values("model_order")["model_name"].drop_duplicates().tolist()
+    order = df.groupby(category)[value].sum().sort_values(ascending=False).index.tolist()
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+            yOffset=alt.YOffset("model_name:N", sort=models),
+            x=alt.X(f"{value}:Q", title=title),
+            color=alt.Color(
+                "model_name:N", sort=models, scale=alt.Scale(domain=models, range=MODEL_COLORS), title="Model"
+            ),
+            tooltip=[
+                alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
+                alt.Tooltip("model_name:N", title="Model"),
+                alt.Tooltip(f"{value}:Q", title=title, format=value_format),
+            ],
+        )
+        .properties(height=alt.Step(7))
+    )
+
+
+def spend_and_revenue(df: pd.DataFrame, currency: str) -> alt.Chart:
+    """Spend next to the revenue credited by the selected model, per campaign (ROAS in the tooltip)."""
+    long = df.melt(
+        id_vars=["campaign_name", "roas"], value_vars=["spend", "revenue"], var_name="measure", value_name="amount"
+    )
+    long["measure"] = long["measure"].map({"spend": "Spend", "revenue": "Attributed revenue"})
+    order = df.sort_values("spend", ascending=False)["campaign_name"].tolist()
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("campaign_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+            yOffset=alt.YOffset("measure:N", sort=["Spend", "Attributed revenue"]),
+            x=alt.X("amount:Q", title=f"Amount ({currency})", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "measure:N",
+                sort=["Spend", "Attributed revenue"],
+                scale=alt.Scale(range=[LOST_COLOR, ACTIVE_COLOR]),
+                title=None,
+            ),
+            tooltip=[
+                alt.Tooltip("campaign_name:N", title="Campaign"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("amount:Q", title=currency, format=",.0f"),
+                alt.Tooltip("roas:Q", title="ROAS", format=",.2f"),
+            ],
+        )
+        .properties(height=alt.Step(12))
+    )
+
+
+def campaign_funnel_heatmap(df: pd.DataFrame) -> alt.Chart:
+    """Campaigns (rows) x active stages (columns): share of the campaign's funnel entries that reached the stage."""
+    stages = df.sort_values("stage_order")["stage_name"].drop_duplicates().tolist()
+    campaigns = df.groupby("campaign_name")["funnel_entries"].max().sort_values(ascending=False).index.tolist()
+    base = alt.Chart(df).encode(
+        x=alt.X("stage_name:N", sort=stages, title="Stage reached", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("campaign_name:N", sort=campaigns, title=None, axis=alt.Axis(labelLimit=260)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "reached_rate:Q",
+            title="Reached",
+            scale=alt.Scale(scheme="blues", domain=[0, 1]),
+            legend=alt.Legend(format="%"),
+        ),
+        tooltip=[
+            alt.Tooltip("campaign_name:N", title="Campaign"),
+            alt.Tooltip("stage_name:N", title="Stage"),
+            alt.Tooltip("funnel_entries:Q", title="Conversations started (funnel entries)", format=","),
+            alt.Tooltip("reached_count:Q", title="Reached the stage", format=","),
+            alt.Tooltip("reached_rate:Q", title="Share reached", format=".1%"),
+        ],
+    )
+    labels = base.mark_text(baseline="middle").encode(
+        text=alt.Text("reached_rate:Q", format=".0%"),
+        color=alt.condition("datum.reached_rate > 0.5", alt.value("white"), alt.value("black")),
+    )
+    return (cells + labels).properties(height=alt.Step(28))
 
 
 # --------------------------------------------------------------------------------------------------
 # Customers
 # --------------------------------------------------------------------------------------------------
+# Where each RFM cell sits on the lifecycle map (Omnisend's layout): x = days since the last order (recent on
+# the left), y = repeat buying and value (top = repeat buyers). Cells that span several bands span them here.
+RECENCY_BANDS = ["< 40 days", "40–90 days", "90–180 days", "180+ days"]
+RFM_CELL_BOXES = {
+    "Champions": (0, 1, 1, 2),
+    "Recent customers": (0, 1, 0, 1),
+    "Loyalists": (1, 2, 1, 2),
+    "High potential": (1, 2, 0.5, 1),
+    "Need nurturing": (1, 2, 0, 0.5),
+    "At risk": (2, 3, 0, 2),
+    "About to lose": (3, 4, 0, 2),
+}
+CHURN_BAND_COLORS = {"low": "#16a34a", "medium": "#ca8a04", "high": LOST_COLOR, "not predicted": "#9ca3af"}
+
+
+def rfm_grid(df: pd.DataFrame, selected: str | None = None) -> alt.Chart:
+    """The RFM lifecycle map as a grid: one box per cell, placed by recency and repeat buying, coloured by its
+    share of customers, labelled with its name and count; the selected cell outlined."""
+    data = df.copy()
+    boxes = data["rfm_cell"].map(RFM_CELL_BOXES)
+    data = data[boxes.notna()].copy()
+    boxes = boxes[boxes.notna()]
+    data["x0"], data["x1"], data["y0"], data["y1"] = zip(*boxes, strict=True)
+    data["xc"] = (data["x0"] + data["x1"]) / 2
+    data["yc"] = (data["y0"] + data["y1"]) / 2
+    data["label"] = data["rfm_cell"]
+    data["count_label"] = data["customers"].map(lambda n: f"{int(n):,} customer{'' if int(n) == 1 else 's'}")
+    data["is_selected"] = data["rfm_cell"] == selected
+    x = alt.X(
+        "x0:Q",
+        title="Days since the last order",
+        scale=alt.Scale(domain=[0, 4]),
+        axis=alt.Axis(
+            values=[0.5, 1.5, 2.5, 3.5],
+            labelExpr="".join(f"datum.value == {i + 0.5} ? '{b}' : " for i, b in enumerate(RECENCY_BANDS)) + "''",
+            grid=False,
+        ),
+    )
+    y = alt.Y(
+        "y0:Q",
+        title=None,
+        scale=alt.Scale(domain=[0, 2]),
+        axis=alt.Axis(
+            values=[0.5, 1.5],
+            labelExpr="datum.value == 1.5 ? 'Repeat buyers' : 'One order in the window'",
+            grid=False,
+        ),
+    )
+    boxes_chart = (
+        alt.Chart(data)
+        .mark_rect(stroke="white", strokeWidth=3)
+        .encode(
+            x=x,
+            x2="x1:Q",
+            y=y,
+            y2="y1:Q",
+            color=alt.Color(
+                "share_of_customers:Q",
+                title="Share of customers",
+                scale=alt.Scale(scheme="blues", domainMin=0),
+                legend=alt.Legend(format="%"),
+            ),
+            tooltip=[
+                alt.Tooltip("rfm_cell:N", title="Cell"),
+                alt.Tooltip("customers:Q", title="Customers", format=","),
+                alt.Tooltip("share_of_customers:Q", title="Share", format=".1%"),
+                alt.Tooltip("lifetime_revenue:Q", title="Lifetime revenue", format=",.0f"),
+                alt.Tooltip("aov:Q", title="AOV", format=",.2f"),
+                alt.Tooltip("customers_new:Q", title="New this month", format=","),
+                alt.Tooltip("customers_moved_in:Q", title="Moved in", format=","),
+                alt.Tooltip("customers_moved_out:Q", title="Moved out", format=","),
+            ],
+        )
+    )
+    outline = (
+        alt.Chart(data[data["is_selected"]])
+        .mark_rect(fillOpacity=0, stroke="#111827", strokeWidth=3)
+        .encode(x="x0:Q", x2="x1:Q", y="y0:Q", y2="y1:Q")
+    )
+    names = (
+        alt.Chart(data)
+        .mark_text(fontWeight="bold", dy=-7)
+        .encode(
+            x="xc:Q",
+            y="yc:Q",
+            text="label:N",
+            color=alt.condition("datum.share_of_customers > 0.2", alt.value("white"), alt.value("black")),
+        )
+    )
+    counts = (
+        alt.Chart(data)
+        .mark_text(dy=8)
+        .encode(
+            x="xc:Q",
+            y="yc:Q",
+            text="count_label:N",
+            color=alt.condition("datum.share_of_customers > 0.2", alt.value("white"), alt.value("black")),
+        )
+    )
+    return alt.layer(boxes_chart, outline, names, counts).properties(height=360)
+
+
+def cohort_heatmap(df: pd.DataFrame, grain: str) -> alt.Chart:
+    """Acquisition cohorts (rows) x periods since the first order (columns): share of the cohort that ordered."""
+    data = df.assign(cohort_label=df["cohort_start"].dt.strftime("%b %Y" if grain == "month" else "%Y-%m"))
+    cohorts = data.sort_values("cohort_start")["cohort_label"].drop_duplicates().tolist()
+    base = alt.Chart(data).encode(
+        x=alt.X("period_number:O", title=f"{grain.capitalize()}s since the first order", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("cohort_label:N", sort=cohorts, title=f"First-order {grain}"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "retention_rate:Q",
+            title="Ordered again",
+            scale=alt.Scale(scheme="greens", domain=[0, 1]),
+            legend=alt.Legend(format="%"),
+        ),
+        tooltip=[
+            alt.Tooltip("cohort_label:N", title="Cohort"),
+            alt.Tooltip("period_number:O", title=f"{grain.capitalize()}s since"),
+            alt.Tooltip("cohort_customers:Q", title="Customers in cohort", format=","),
+            alt.Tooltip("active_customers:Q", title="Ordered in the period", format=","),
+            alt.Tooltip("retention_rate:Q", title="Retention", format=".1%"),
+            alt.Tooltip("revenue:Q", title="Revenue", format=",.0f"),
+        ],
+    )
+    labels = base.mark_text(baseline="middle").encode(
+        text=alt.Text("retention_rate:Q", format=".0%"),
+        color=alt.condition("datum.retention_rate > 0.5", alt.value("white"), alt.value("black")),
+    )
+    return (cells + labels).properties(height=alt.Step(26))
+
+
+def clv_histogram(df: pd.DataFrame, column: str, title: str) -> alt.Chart:
+    """How many customers have each level of CLV (binned), coloured by churn-risk band."""
+    data = df.dropna(subset=[column]).assign(band=lambda d: d["churn_risk_band"].fillna("not predicted"))
+    bands = [b for b in CHURN_BAND_COLORS if b in set(data["band"])]
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=30), title=title, axis=alt.Axis(format=",.0f")),
+            y=alt.Y("count():Q", title="Customers", stack=True),
+            color=alt.Color(
+                "band:N",
+                sort=bands,
+                scale=alt.Scale(domain=bands, range=[CHURN_BAND_COLORS[b] for b in bands]),
+                title="Churn risk",
+            ),
+            tooltip=[
+                alt.Tooltip(f"{column}:Q", bin=alt.Bin(maxbins=30), title=title, format=",.0f"),
+                alt.Tooltip("band:N", title="Churn risk"),
+                alt.Tooltip("count():Q", title="Customers", format=","),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def churn_band_bars(df: pd.DataFrame, value: str, title: str, value_format: str = ",") -> alt.Chart:
+    """One bar per churn-risk band (low, medium, high, not predicted)."""
+    bands = df["churn_risk_band"].tolist()
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("churn_risk_band:N", sort=bands, title="Churn-risk band", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(f"{value}:Q", title=title),
+            color=alt.Color(
+                "churn_risk_band:N",
+                sort=bands,
+                scale=alt.Scale(domain=bands, range=[CHURN_BAND_COLORS.get(b, "#9ca3af") for b in bands]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("churn_risk_band:N", title="Band"),
+                alt.Tooltip("customers:Q", title="Customers", format=","),
+                alt.Tooltip("predicted_clv:Q", title="Predicted CLV", format=",.0f"),
+                alt.Tooltip("average_churn_risk:Q", title="Mean churn risk", format=".1%"),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def monthly_score(
+    df: pd.DataFrame,
+    value: str,
+    title: str,
+    answers: str,
+    value_format: str = ",.1f",
+    domain: tuple[float, float] | None = None,
+) -> alt.Chart:
+    """A satisfaction score by answer month (line) over the number of answers it rests on (bars)."""
+    base = alt.Chart(df).encode(x=alt.X("answer_month:T", title=None, axis=alt.Axis(format="%b %Y")))
+    bars = base.mark_bar(color="#e5e7eb").encode(y=alt.Y(f"{answers}:Q", title="Answers"))
+    line = base.mark_line(point=True, color=ACTIVE_COLOR).encode(
+        y=alt.Y(f"{value}:Q", title=title, scale=alt.Scale(domain=list(domain)) if domain else alt.Scale()),
+        tooltip=[
+            alt.Tooltip("answer_month:T", title="Month", format="%b %Y"),
+            alt.Tooltip(f"{value}:Q", title=title, format=value_format),
+            alt.Tooltip(f"{answers}:Q", title="Answers", format=","),
+        ],
+    )
+    return alt.layer(bars, line).resolve_scale(y="independent").properties(height=260)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -522,13 +522,387 @@ def lost_rate_by_first_response(lost_stage: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Campaigns and attribution
 # --------------------------------------------------------------------------------------------------
-# rpt_campaign_performance, rpt_attribution_by_channel / _by_campaign, fct_attribution_credits.
+# rpt_campaign_performance, rpt_attribution_by_channel / _by_campaign, rpt_campaign_funnel. Spend, leads,
+# customers and revenue are summed over the filtered rows; CPL, CAC and ROAS are the marts' ratios
+# (spend_reporting / leads, spend_reporting / customers, revenue_<model> / spend_reporting) over those sums.
+CAMPAIGN_MARTS = (
+    "rpt_campaign_performance",
+    "rpt_attribution_by_channel",
+    "rpt_attribution_by_campaign",
+    "rpt_campaign_funnel",
+)
+ATTRIBUTION_MODELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "position_based": "Position-based (40/20/40)",
+    "time_decay": "Time decay",
+    "markov": "Data-driven (Markov)",
+}
+NO_CAMPAIGN = "No campaign"
+PLATFORM_NAMES = {"meta": "Meta", "tiktok": "TikTok", "google": "Google Ads", "bing": "Microsoft Ads", "none": "–"}
+
+
+def platform_name(platform: str | None) -> str:
+    """Display name of an ad platform ('meta' -> 'Meta'); unknown platforms as they are."""
+    if platform is None or (isinstance(platform, float) and pd.isna(platform)):
+        return "–"
+    return PLATFORM_NAMES.get(str(platform), str(platform))
+
+
+SQL_CAMPAIGN_MONTHS = """
+select distinct cast(date_trunc('month', date_day) as date) as month_start from marts.rpt_campaign_performance
+union
+select distinct conversion_month from marts.rpt_attribution_by_channel
+union
+select distinct entry_month from marts.rpt_campaign_funnel
+order by month_start
+"""
+
+
+def campaign_months() -> list[dt.date]:
+    """First days of the months any campaign or attribution mart has data for, oldest first."""
+    return [pd.Timestamp(m).date() for m in run(SQL_CAMPAIGN_MONTHS)["month_start"].dropna()]
+
+
+SQL_CAMPAIGN_PLATFORMS = "select distinct platform from marts.rpt_campaign_performance order by platform"
+
+
+def campaign_platforms() -> list[str]:
+    return run(SQL_CAMPAIGN_PLATFORMS)["platform"].dropna().tolist()
+
+
+SQL_CONVERSION_KINDS = """
+select distinct conversion_type, conversion_name
+from marts.rpt_attribution_by_channel
+order by case conversion_type when 'stage' then 0 when 'event' then 1 else 2 end, conversion_name
+"""
+
+
+def conversion_kinds() -> list[str]:
+    """conversion_name of every attributed conversion kind (stages first, purchases last)."""
+    return run(SQL_CONVERSION_KINDS)["conversion_name"].tolist()
+
+
+def _month_end(month_start: dt.date) -> dt.date:
+    """First day of the month after ``month_start``'s (exclusive end of a month range)."""
+    return (pd.Timestamp(month_start) + pd.offsets.MonthBegin(1)).date()
+
+
+SQL_CAMPAIGN_PERFORMANCE = """
+select
+    platform,
+    coalesce(max(campaign_name), campaign_id, ?) as campaign_name,
+    sum(spend_reporting) as spend,
+    sum(leads) as leads,
+    sum(hot_leads) as hot_leads,
+    sum(customers) as customers,
+    sum(case ?
+        when 'first_touch' then revenue_first_touch
+        when 'last_touch' then revenue_last_touch
+        when 'linear' then revenue_linear
+        when 'position_based' then revenue_position_based
+        when 'time_decay' then revenue_time_decay
+        when 'markov' then revenue_markov
+    end) as revenue,
+    max(reporting_currency) as reporting_currency
+from marts.rpt_campaign_performance
+where date_day >= ? and date_day < ? and list_contains(cast(? as varchar[]), platform)
+group by platform, campaign_id
+order by spend desc nulls last, campaign_name
+"""
+
+
+def _with_cost_ratios(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    spend = df["spend"].astype("float")
+    df["cpl"] = spend / df["leads"].astype("float").replace(0, float("nan"))
+    df["cac"] = spend / df["customers"].astype("float").replace(0, float("nan"))
+    df["roas"] = df["revenue"].astype("float") / spend.replace(0, float("nan"))
+    return df
+
+
+def campaign_performance(model: str, start: dt.date, end: dt.date, platforms: list[str]) -> pd.DataFrame:
+    """Per campaign over the months ``start``..``end`` (first days, inclusive) on ``platforms``: spend,
+    leads, hot leads, customers, revenue credited by ``model``, CPL, CAC, ROAS (reporting currency)."""
+    if model not in ATTRIBUTION_MODELS:
+        raise ValueError(f"unknown attribution model {model!r}; known: {tuple(ATTRIBUTION_MODELS)}")
+    df = run(SQL_CAMPAIGN_PERFORMANCE, (NO_CAMPAIGN, model, start, _month_end(end), list(platforms)))
+    return _with_cost_ratios(df)
+
+
+def performance_rollup(campaigns: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """:func:`campaign_performance` summed per ``by`` (e.g. platform), or in total when ``by`` is None."""
+    additive = ["spend", "leads", "hot_leads", "customers", "revenue"]
+    if by is None:
+        totals = campaigns[additive].sum(min_count=1).to_frame().T
+    else:
+        totals = campaigns.groupby(by, as_index=False)[additive].sum(min_count=1)
+    return _with_cost_ratios(totals)
+
+
+SQL_ATTRIBUTION_BY_CHANNEL = """
+select
+    marketing_channel,
+    model,
+    sum(attributed_conversions) as attributed_conversions,
+    sum(attributed_revenue) as attributed_revenue
+from marts.rpt_attribution_by_channel
+where conversion_month >= ? and conversion_month <= ? and conversion_name = ?
+group by marketing_channel, model
+order by marketing_channel, model
+"""
+
+
+def _model_labels(df: pd.DataFrame) -> pd.DataFrame:
+    order = list(ATTRIBUTION_MODELS)
+    df = df.assign(model_order=df["model"].map(order.index), model_name=df["model"].map(ATTRIBUTION_MODELS))
+    return df.sort_values("model_order", kind="stable").reset_index(drop=True)
+
+
+def attribution_by_channel(start: dt.date, end: dt.date, conversion_name: str) -> pd.DataFrame:
+    """Conversions (of one kind) and revenue credited to each marketing channel by every model."""
+    return _model_labels(run(SQL_ATTRIBUTION_BY_CHANNEL, (start, end, conversion_name)))
+
+
+SQL_ATTRIBUTION_BY_CAMPAIGN = """
+select
+    case when campaign_id is null then 'none' else platform end as platform,
+    case when campaign_id is null then ? else coalesce(max(campaign_name), campaign_id) end as campaign_name,
+    model,
+    sum(attributed_conversions) as attributed_conversions,
+    sum(attributed_revenue) as attributed_revenue
+from marts.rpt_attribution_by_campaign
+where conversion_month >= ? and conversion_month <= ? and conversion_name = ?
+    and (list_contains(cast(? as varchar[]), platform) or (campaign_id is null and ?))
+group by case when campaign_id is null then 'none' else platform end, campaign_id, model
+order by campaign_name, model
+"""
+
+
+def attribution_by_campaign(
+    start: dt.date, end: dt.date, conversion_name: str, platforms: list[str], include_no_campaign: bool = True
+) -> pd.DataFrame:
+    """Conversions (of one kind) and revenue credited to each campaign by every model; touches without a
+    campaign (organic, email...) as one 'No campaign' row when ``include_no_campaign``."""
+    params = (NO_CAMPAIGN, start, end, conversion_name, list(platforms), include_no_campaign)
+    return _model_labels(run(SQL_ATTRIBUTION_BY_CAMPAIGN, params))
+
+
+SQL_CAMPAIGN_FUNNEL = """
+select
+    platform,
+    campaign_name,
+    stage as stage_name,
+    stage_order,
+    is_won_stage,
+    sum(funnel_entries) as funnel_entries,
+    sum(reached_count) as reached_count,
+    sum(won_count) as won_count,
+    sum(lost_count) as lost_count
+from marts.rpt_campaign_funnel
+where entry_month >= ? and entry_month <= ? and (list_contains(cast(? as varchar[]), platform) or (campaign_id = 'none' and ?))
+group by platform, campaign_id, campaign_name, stage, stage_order, is_won_stage
+order by stage_order, funnel_entries desc, campaign_name
+"""
+
+
+def campaign_funnel(start: dt.date, end: dt.date, platforms: list[str], include_no_campaign: bool) -> pd.DataFrame:
+    """Funnel entries per entry campaign over the entry months ``start``..``end`` and how many reached each
+    active stage (reached_rate = reached / entries); 'No campaign' entries when ``include_no_campaign``."""
+    df = run(SQL_CAMPAIGN_FUNNEL, (start, end, list(platforms), include_no_campaign))
+    df["reached_rate"] = df["reached_count"] / df["funnel_entries"].astype("float").replace(0, float("nan"))
+    return df
 
 
 # --------------------------------------------------------------------------------------------------
 # Customers
 # --------------------------------------------------------------------------------------------------
 # fct_customer_value, rpt_rfm_lifecycle_map, rpt_customer_cohorts / _retention / _satisfaction.
+CUSTOMER_MARTS = (
+    "fct_customer_value",
+    "dim_contacts",
+    "rpt_rfm_lifecycle_map",
+    "rpt_customer_cohorts",
+    "rpt_customer_retention",
+    "rpt_customer_satisfaction",
+)
+CHURN_RISK_BANDS = ("low", "medium", "high")
+CELL_CUSTOMERS_LIMIT = 500
+
+SQL_RFM_MONTHS = "select distinct snapshot_month from marts.rpt_rfm_lifecycle_map order by snapshot_month desc"
+
+
+def rfm_months() -> list[dt.date]:
+    """Snapshot months of the RFM map, newest first."""
+    return [pd.Timestamp(m).date() for m in run(SQL_RFM_MONTHS)["snapshot_month"].dropna()]
+
+
+SQL_RFM_MAP = """
+select
+    snapshot_month,
+    snapshot_date,
+    rfm_cell,
+    cell_order,
+    customers,
+    customers * 1.0 / nullif(sum(customers) over (), 0) as share_of_customers,
+    lifetime_revenue,
+    aov,
+    customers_stayed,
+    customers_moved_in,
+    customers_new,
+    customers_moved_out,
+    reporting_currency
+from marts.rpt_rfm_lifecycle_map
+where snapshot_month = ?
+order by cell_order
+"""
+
+
+def rfm_map(month: dt.date) -> pd.DataFrame:
+    """The seven RFM cells at the end of ``month`` (every cell, empty ones with 0 customers)."""
+    return run(SQL_RFM_MAP, (month,))
+
+
+# fct_customer_value holds the cell at the observation end (the newest month of the map); email and phone
+# come along only so that the page can show them masked.
+SQL_CELL_CUSTOMERS = """
+select
+    value.contact_id,
+    contacts.email,
+    contacts.phone,
+    value.orders,
+    value.last_order_at,
+    value.rfm_recency_days,
+    value.historical_clv,
+    value.predicted_clv,
+    value.churn_risk,
+    value.churn_risk_band,
+    value.reporting_currency
+from marts.fct_customer_value as value
+left join marts.dim_contacts as contacts on value.contact_id = contacts.contact_id
+where value.rfm_cell = ?
+order by value.historical_clv desc nulls last, value.contact_id
+limit ?
+"""
+
+
+def rfm_cell_customers(cell: str) -> pd.DataFrame:
+    """The customers in one RFM cell now (unmasked: the page masks email and phone), highest value first."""
+    return run(SQL_CELL_CUSTOMERS, (cell, CELL_CUSTOMERS_LIMIT))
+
+
+SQL_COHORT_RETENTION = """
+select cohort_start, period_number, cohort_customers, active_customers, retention_rate, orders, revenue
+from marts.rpt_customer_cohorts
+where cohort_grain = ?
+order by cohort_start, period_number
+"""
+
+
+def cohort_retention(grain: str) -> pd.DataFrame:
+    """rpt_customer_cohorts for one grain ('month' or 'quarter')."""
+    df = run(SQL_COHORT_RETENTION, (grain,))
+    df["cohort_start"] = pd.to_datetime(df["cohort_start"])
+    return df
+
+
+SQL_RETENTION = """
+select month_start, customers_start, new_customers, customers_end, retained_customers, customer_retention_rate,
+       churn_rate, repeat_purchase_rate
+from marts.rpt_customer_retention
+order by month_start
+"""
+
+
+def customer_retention() -> pd.DataFrame:
+    df = run(SQL_RETENTION)
+    df["month_start"] = pd.to_datetime(df["month_start"])
+    return df
+
+
+SQL_CUSTOMER_VALUES = """
+select contact_id, historical_clv, predicted_clv, churn_risk, churn_risk_band, btyd_fit_status, rfm_cell,
+       reporting_currency, prediction_days
+from marts.fct_customer_value
+"""
+
+
+def customer_values() -> pd.DataFrame:
+    """One row per customer: historical and predicted CLV, churn risk and its band."""
+    return run(SQL_CUSTOMER_VALUES)
+
+
+SQL_CUSTOMER_SUMMARY = """
+select
+    count(*) as customers,
+    sum(historical_clv) as historical_clv_total,
+    median(historical_clv) as median_historical_clv,
+    median(predicted_clv) as median_predicted_clv,
+    sum(predicted_clv) as predicted_clv_total,
+    count(predicted_clv) as predicted_customers,
+    max(prediction_days) as prediction_days,
+    max(reporting_currency) as reporting_currency
+from marts.fct_customer_value
+"""
+
+
+def customer_summary() -> dict[str, Any]:
+    row = run(SQL_CUSTOMER_SUMMARY)
+    return {c: _scalar(row, c) for c in row.columns}
+
+
+SQL_CHURN_BANDS = """
+select
+    coalesce(churn_risk_band, 'not predicted') as churn_risk_band,
+    count(*) as customers,
+    sum(predicted_clv) as predicted_clv,
+    avg(churn_risk) as average_churn_risk
+from marts.fct_customer_value
+group by coalesce(churn_risk_band, 'not predicted')
+"""
+
+
+def churn_bands() -> pd.DataFrame:
+    """Customers, predicted CLV and mean churn risk per churn-risk band (low, medium, high, not predicted)."""
+    df = run(SQL_CHURN_BANDS)
+    order = [*CHURN_RISK_BANDS, "not predicted"]
+    df["band_order"] = df["churn_risk_band"].map(lambda b: order.index(b) if b in order else len(order))
+    return df.sort_values("band_order").reset_index(drop=True)
+
+
+SQL_SATISFACTION_CHANNELS = "select distinct channel from marts.rpt_customer_satisfaction order by channel"
+
+
+def satisfaction_channels() -> list[str]:
+    return run(SQL_SATISFACTION_CHANNELS)["channel"].dropna().tolist()
+
+
+# NPS and CSAT over several channels from the mart's counts: NPS = 100 x (promoters - detractors) / answers,
+# CSAT average weighted by answers, satisfied rate = satisfied answers / answers (the mart's definitions).
+SQL_SATISFACTION = """
+select
+    answer_month,
+    sum(nps_answers) as nps_answers,
+    sum(promoters) as promoters,
+    sum(passives) as passives,
+    sum(detractors) as detractors,
+    100.0 * (sum(promoters) - sum(detractors)) / nullif(sum(nps_answers), 0) as nps,
+    sum(csat_answers) as csat_answers,
+    sum(csat_average * csat_answers) / nullif(sum(csat_answers), 0) as csat_average,
+    sum(csat_satisfied_rate * csat_answers) / nullif(sum(csat_answers), 0) as csat_satisfied_rate
+from marts.rpt_customer_satisfaction
+where list_contains(cast(? as varchar[]), channel)
+group by answer_month
+order by answer_month
+"""
+
+
+def satisfaction(channels: list[str]) -> pd.DataFrame:
+    """NPS and CSAT per answer month over ``channels``."""
+    df = run(SQL_SATISFACTION, (list(channels),))
+    df["answer_month"] = pd.to_datetime(df["answer_month"])
+    return df
 
 
 # --------------------------------------------------------------------------------------------------

@@ -36,6 +36,35 @@ def fmt_pct(value: Any, digits: int = 1) -> str:
     return "–" if _is_missing(value) else f"{float(value) * 100:.{digits}f}%"
 
 
+def fmt_money(value: Any, currency: str = "", digits: int = 0) -> str:
+    """``12345.6, 'USD'`` -> ``12,346 USD``."""
+    if _is_missing(value):
+        return "–"
+    return f"{float(value):,.{digits}f}" + (f" {currency}" if currency else "")
+
+
+def fmt_number(value: Any, digits: int = 0) -> str:
+    """A score such as NPS or a CSAT average: ``12.5`` -> ``13`` (digits=0), "–" when undefined."""
+    return "–" if _is_missing(value) else f"{float(value):,.{digits}f}"
+
+
+def fmt_ratio(value: Any, digits: int = 2) -> str:
+    """A multiple such as ROAS: ``2.345`` -> ``2.35×``."""
+    return "–" if _is_missing(value) else f"{float(value):.{digits}f}×"
+
+
+def ratio_text(df: pd.DataFrame) -> pd.DataFrame:
+    """CPL, CAC (money, 2 digits) and ROAS (a multiple) as text, "–" where undefined (no leads, customers or
+    spend), so that tables never show "None"."""
+    out = df.copy()
+    for column in ("cpl", "cac"):
+        if column in out:
+            out[column] = out[column].map(lambda v: fmt_money(v, digits=2))
+    if "roas" in out:
+        out["roas"] = out["roas"].map(fmt_ratio)
+    return out
+
+
 def fmt_duration(seconds: Any) -> str:
     """Seconds as the largest unit that reads well: 45 s, 12.5 min, 3.2 h, 4.1 d."""
     if _is_missing(seconds):

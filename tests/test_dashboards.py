@@ -19,6 +19,8 @@ PAGES = [
     "app_pages/lost_stages.py",
     "app_pages/response_times.py",
     "app_pages/contacts.py",
+    "app_pages/campaigns.py",
+    "app_pages/customers.py",
 ]
 
 
