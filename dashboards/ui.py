@@ -79,22 +79,10 @@ def fmt_duration(seconds: Any) -> str:
     return f"{s / 86400:.1f} d"
 
 
-def fmt_money(value: Any, currency: str = "") -> str:
-    """12345.6 -> '12,346 USD' (whole units: the KPI cards compare orders of magnitude, not cents)."""
-    if _is_missing(value):
-        return "–"
-    return f"{float(value):,.0f} {currency}".strip()
-
-
-def fmt_ratio(value: Any) -> str:
-    """ROAS-like multiples: 3.456 -> '3.46x'."""
-    return "–" if _is_missing(value) else f"{float(value):,.2f}x"
-
-
 def fmt_delta(now: Any, before: Any, kind: str) -> str | None:
     """The change against the previous period, as the KPI cards show it (None: nothing to compare).
 
-    count: '+12 (+8.0%)'; rate: '+1.2 pp'; money: '+5.0%'; ratio: '+0.35x'; duration: '-2.5 min'."""
+    count: '+12 (+8.0%)'; rate: '+1.2 pp'; money: '+5.0%'; ratio: '+0.35×'; duration: '-2.5 min'."""
     if _is_missing(now) or _is_missing(before):
         return None
     now, before = float(now), float(before)
@@ -108,7 +96,7 @@ def fmt_delta(now: Any, before: Any, kind: str) -> str | None:
     if kind == "money":
         return relative or f"{sign}{abs(diff):,.0f}"
     if kind == "ratio":
-        return f"{sign}{abs(diff):.2f}x"
+        return f"{sign}{abs(diff):.2f}×"
     if kind == "duration":
         return f"{sign}{fmt_duration(abs(diff))}"
     raise ValueError(f"unknown delta kind {kind!r}")
