@@ -39,6 +39,12 @@ PAGES = [
         url_path="response-times",
     ),
     st.Page(HERE / "app_pages" / "contacts.py", title="Contacts", icon=":material/person_search:", url_path="contacts"),
+    st.Page(
+        HERE / "app_pages" / "activation_health.py",
+        title="Activation health",
+        icon=":material/sync:",
+        url_path="activation",
+    ),
 ]
 
 page = st.navigation(PAGES)
