@@ -371,3 +371,34 @@ def sync_failure_reasons(failures: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=alt.Step(24))
     )
+
+
+# Contact page (kept after the Activation health charts so the page areas merge apart)
+def contact_stage_timeline(spells: pd.DataFrame, until: pd.Timestamp) -> alt.Chart:
+    """One bar per stage spell from entry to exit (the current spell runs to ``until``), one row per stage;
+    lost stages in red."""
+    data = spells.copy()
+    data["entered_at"] = pd.to_datetime(data["entered_at"])
+    data["shown_until"] = pd.to_datetime(data["exited_at"]).fillna(until)
+    data["shown_until"] = data[["entered_at", "shown_until"]].max(axis=1)
+    data["kind"] = data["is_lost_stage"].map({True: "Lost stage", False: "Active stage"})
+    order = data.drop_duplicates("stage_name")["stage_name"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage_name:N", sort=order, title=None),
+        color=alt.Color(
+            "kind:N",
+            title=None,
+            scale=alt.Scale(domain=["Active stage", "Lost stage"], range=[ACTIVE_COLOR, LOST_COLOR]),
+        ),
+        tooltip=[
+            alt.Tooltip("stage_name:N", title="Stage"),
+            alt.Tooltip("entered_at:T", title="Entered (UTC)", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("exited_at:T", title="Exited (UTC)", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("entered_by_signal:N", title="Moved by"),
+        ],
+    )
+    bars = base.mark_bar(height=14).encode(
+        x=alt.X("entered_at:T", title=None, axis=alt.Axis(format="%d %b %Y")), x2="shown_until:T"
+    )
+    starts = base.mark_point(filled=True, size=60).encode(x="entered_at:T")
+    return (bars + starts).properties(height=max(120, 36 * len(order)))

@@ -31,7 +31,13 @@ FUNNEL_MARTS = (
 )
 LOST_MARTS = ("rpt_lifecycle_lost", "rpt_lifecycle_dropoff_review")
 RESPONSE_MARTS = ("rpt_first_response_times", "fct_conversations")
-CONTACT_MARTS = ("dim_contacts", "fct_lifecycle_stage_spells")
+CONTACT_MARTS = (
+    "dim_contacts",
+    "fct_lifecycle_stage_spells",
+    "fct_conversations",
+    "fct_customer_value",
+    "fct_touchpoints",
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -421,9 +427,9 @@ def response_by_hour() -> pd.DataFrame:
 # Contacts (one at a time)
 # --------------------------------------------------------------------------------------------------
 SQL_CONTACT = """
-select contact_id, email, phone, country_code, first_channel, channels, identities, current_stage,
-       current_lost_stage, current_lost_reason, current_stage_entered_at, funnel_entry_at, funnel_episodes,
-       is_opted_out
+select contact_id, email, phone, first_name, last_name, country_code, first_seen_at, first_channel, channels,
+       identities, current_stage, current_lost_stage, current_lost_reason, current_stage_entered_at,
+       funnel_entry_at, funnel_episodes, has_been_won, is_opted_out, opted_out_channels
 from marts.dim_contacts
 where contact_id = ?
 """
@@ -460,6 +466,92 @@ order by spell_number
 
 def contact_spells(contact_id: str) -> pd.DataFrame:
     return run(SQL_CONTACT_SPELLS, (contact_id,))
+
+
+SQL_CONTACT_CONVERSATIONS = """
+select
+    conversation_id,
+    channel,
+    source,
+    opened_at,
+    first_response_seconds,
+    first_responder_type,
+    assignee_type,
+    team,
+    inbound_messages,
+    outbound_messages,
+    closed_at,
+    resolution
+from marts.fct_conversations
+where contact_id = ?
+order by opened_at desc, conversation_id
+"""
+
+
+def contact_conversations(contact_id: str) -> pd.DataFrame:
+    return run(SQL_CONTACT_CONVERSATIONS, (contact_id,))
+
+
+SQL_CONTACT_VALUE = """
+select orders, revenue, refunded_amount, aov, first_order_at, last_order_at, historical_clv, predicted_clv,
+       p_alive, churn_risk_band, rfm_cell, reporting_currency
+from marts.fct_customer_value
+where contact_id = ?
+"""
+
+
+def contact_value(contact_id: str) -> dict[str, Any] | None:
+    """The contact's orders and customer value (fct_customer_value), or None when it never ordered."""
+    df = run(SQL_CONTACT_VALUE, (contact_id,))
+    if df.empty:
+        return None
+    return {c: (None if pd.isna(v) else v) for c, v in df.iloc[0].items()}
+
+
+SQL_CONTACT_TOUCHES = """
+select occurred_at, touchpoint_type, marketing_channel, platform, campaign_name, ad_set_name, ad_name
+from marts.fct_touchpoints
+where contact_id = ?
+order by occurred_at desc, touchpoint_id
+"""
+
+
+def contact_touches(contact_id: str) -> pd.DataFrame:
+    """Every marketing touch of the contact, newest first (credited or not)."""
+    return run(SQL_CONTACT_TOUCHES, (contact_id,))
+
+
+SEGMENTS_SCHEMA = "segments"
+SQL_SEGMENT_MODELS = """
+select table_name
+from information_schema.columns
+where table_schema = ? and column_name = 'contact_id'
+order by table_name
+"""
+
+
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def _segment_models(path: str) -> tuple[str, ...]:
+    rows = warehouse(path).query(SQL_SEGMENT_MODELS, (SEGMENTS_SCHEMA,))
+    return tuple(str(n) for n in rows["table_name"] if str(n).replace("_", "").isalnum())
+
+
+def contact_segments(contact_id: str) -> pd.DataFrame:
+    """The segment models (schema ``segments``) with a row for this contact: one row per segment.
+
+    The segment names come from the catalog (identifiers cannot be bound; only plain names are used), the
+    contact id is bound."""
+    names = _segment_models(warehouse_location())
+    if not names:
+        return pd.DataFrame({"segment": pd.Series(dtype="object"), "rows": pd.Series(dtype="int64")})
+    sql = "\nunion all\n".join(
+        f"select '{name}' as segment, count(*) as rows from {SEGMENTS_SCHEMA}.{name} where contact_id = ?"
+        for name in names
+    )
+    df = run(
+        f"select segment, rows from ({sql}) as memberships where rows > 0 order by segment", (contact_id,) * len(names)
+    )
+    return df.reset_index(drop=True)
 
 
 def lost_rate_by_first_response(lost_stage: str) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from warehouse_io.connection import check_warehouse_file, open_duckdb, resolve_path, utcnow
 
-SERVED_SCHEMAS: tuple[str, ...] = ("marts",)
+SERVED_SCHEMAS: tuple[str, ...] = ("marts", "segments")
 # ops tables a dashboard shows (run health); never ops.quarantine, whose records hold personal data.
 SERVED_OPS_TABLES: tuple[str, ...] = ("ingest_runs", "file_loads", "sync_runs")
 MANIFEST = "serving.manifest"
