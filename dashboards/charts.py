@@ -397,8 +397,6 @@ def contact_stage_timeline(spells: pd.DataFrame, until: pd.Timestamp) -> alt.Cha
             alt.Tooltip("entered_by_signal:N", title="Moved by"),
         ],
     )
-    bars = base.mark_bar(height=14).encode(
-        x=alt.X("entered_at:T", title=None, axis=alt.Axis(format="%d %b %Y")), x2="shown_until:T"
-    )
+    bars = base.mark_bar(height=14).encode(x=alt.X("entered_at:T", title=None), x2="shown_until:T")
     starts = base.mark_point(filled=True, size=60).encode(x="entered_at:T")
     return (bars + starts).properties(height=max(120, 36 * len(order)))

@@ -66,7 +66,10 @@ else:
         "entry to exit; the current stage runs to the latest evidence about the contact."
     )
     st.dataframe(
-        spells.assign(duration_seconds=spells["duration_seconds"].map(ui.fmt_duration)),
+        spells.assign(
+            duration_seconds=spells["duration_seconds"].map(ui.fmt_duration),
+            lost_reason=spells["lost_reason"].fillna(""),
+        ),
         hide_index=True,
         column_config={
             "stage_name": "Stage",
