@@ -46,6 +46,12 @@ PAGES = [
         url_path="campaigns",
     ),
     st.Page(HERE / "app_pages" / "customers.py", title="Customers", icon=":material/loyalty:", url_path="customers"),
+    st.Page(
+        HERE / "app_pages" / "activation_health.py",
+        title="Activation health",
+        icon=":material/sync:",
+        url_path="activation",
+    ),
 ]
 
 page = st.navigation(PAGES)

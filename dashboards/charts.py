@@ -629,3 +629,129 @@ def monthly_score(
 # --------------------------------------------------------------------------------------------------
 # Activation health
 # --------------------------------------------------------------------------------------------------
+SYNC_STATUS_LABELS = {
+    "success": "Success",
+    "partial": "Partial (rows rejected)",
+    "failed": "Failed",
+    "abandoned": "Abandoned",
+    "running": "Running",
+}
+SYNC_STATUS_COLORS = {
+    "Success": "#16a34a",
+    "Partial (rows rejected)": "#f59e0b",
+    "Failed": LOST_COLOR,
+    "Abandoned": "#6b7280",
+    "Running": ACTIVE_COLOR,
+}
+SYNC_OUTCOME_COLORS = {
+    "Sent": ACTIVE_COLOR,
+    "Unchanged": P90_COLOR,
+    "Removed": "#7c3aed",
+    "Skipped": "#9ca3af",
+    "Failed": LOST_COLOR,
+}
+
+
+def sync_runs_over_time(runs: pd.DataFrame) -> alt.Chart:
+    """Sync runs per day, stacked by status."""
+    data = runs.assign(status_label=runs["status"].map(SYNC_STATUS_LABELS).fillna(runs["status"]))
+    labels = list(SYNC_STATUS_COLORS)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdate(started_date):T", title=None, axis=alt.Axis(format="%d %b")),
+            y=alt.Y("count():Q", title="Sync runs", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "status_label:N",
+                title="Status",
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=[SYNC_STATUS_COLORS[s] for s in labels]),
+            ),
+            tooltip=[
+                alt.Tooltip("yearmonthdate(started_date):T", title="Day"),
+                alt.Tooltip("status_label:N", title="Status"),
+                alt.Tooltip("count():Q", title="Runs"),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def sync_rows_over_time(runs: pd.DataFrame, outcomes: dict[str, str]) -> alt.Chart:
+    """Rows per day by outcome (sent, unchanged, removed, skipped, failed), stacked; ``outcomes`` maps the
+    run columns to their labels."""
+    long = runs.melt(id_vars=["started_date"], value_vars=list(outcomes), var_name="outcome", value_name="rows")
+    long["outcome"] = long["outcome"].map(outcomes)
+    labels = list(outcomes.values())
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdate(started_date):T", title=None, axis=alt.Axis(format="%d %b")),
+            y=alt.Y("sum(rows):Q", title="Rows", axis=alt.Axis(format=",d")),
+            color=alt.Color(
+                "outcome:N",
+                title="Outcome",
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=[SYNC_OUTCOME_COLORS.get(o, "#6b7280") for o in labels]),
+            ),
+            order=alt.Order("outcome_order:Q"),
+            tooltip=[
+                alt.Tooltip("yearmonthdate(started_date):T", title="Day"),
+                alt.Tooltip("outcome:N", title="Outcome"),
+                alt.Tooltip("sum(rows):Q", title="Rows", format=","),
+            ],
+        )
+        .transform_calculate(outcome_order=f"indexof({labels!r}, datum.outcome)")
+        .properties(height=260)
+    )
+
+
+def sync_failure_reasons(failures: pd.DataFrame) -> alt.Chart:
+    """Rows the destinations reject now, per reason, coloured by sync."""
+    return (
+        alt.Chart(failures)
+        .mark_bar(color=LOST_COLOR)
+        .encode(
+            y=alt.Y("failure_reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("sum(failing_rows):Q", title="Rows rejected (retried on the next run)", axis=alt.Axis(format=",d")),
+            color=alt.Color("sync_name:N", title="Sync"),
+            tooltip=[
+                alt.Tooltip("failure_reason:N", title="Reason"),
+                alt.Tooltip("sync_name:N", title="Sync"),
+                alt.Tooltip("failing_rows:Q", title="Rows", format=","),
+                alt.Tooltip("max_attempts:Q", title="Most attempts"),
+            ],
+        )
+        .properties(height=alt.Step(24))
+    )
+
+
+# Contact page (kept after the Activation health charts so the page areas merge apart)
+def contact_stage_timeline(spells: pd.DataFrame, until: pd.Timestamp) -> alt.Chart:
+    """One bar per stage spell from entry to exit (the current spell runs to ``until``), one row per stage;
+    lost stages in red."""
+    data = spells.copy()
+    data["entered_at"] = pd.to_datetime(data["entered_at"])
+    data["shown_until"] = pd.to_datetime(data["exited_at"]).fillna(until)
+    data["shown_until"] = data[["entered_at", "shown_until"]].max(axis=1)
+    data["kind"] = data["is_lost_stage"].map({True: "Lost stage", False: "Active stage"})
+    order = data.drop_duplicates("stage_name")["stage_name"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage_name:N", sort=order, title=None),
+        color=alt.Color(
+            "kind:N",
+            title=None,
+            scale=alt.Scale(domain=["Active stage", "Lost stage"], range=[ACTIVE_COLOR, LOST_COLOR]),
+        ),
+        tooltip=[
+            alt.Tooltip("stage_name:N", title="Stage"),
+            alt.Tooltip("entered_at:T", title="Entered (UTC)", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("exited_at:T", title="Exited (UTC)", format="%Y-%m-%d %H:%M"),
+            alt.Tooltip("entered_by_signal:N", title="Moved by"),
+        ],
+    )
+    bars = base.mark_bar(height=14).encode(x=alt.X("entered_at:T", title=None), x2="shown_until:T")
+    starts = base.mark_point(filled=True, size=60).encode(x="entered_at:T")
+    return (bars + starts).properties(height=max(120, 36 * len(order)))

@@ -33,7 +33,13 @@ FUNNEL_MARTS = (
 )
 LOST_MARTS = ("rpt_lifecycle_lost", "rpt_lifecycle_stage_durations")
 RESPONSE_MARTS = ("rpt_first_response_times",)
-CONTACT_MARTS = ("dim_contacts", "fct_lifecycle_stage_spells")
+CONTACT_MARTS = (
+    "dim_contacts",
+    "fct_lifecycle_stage_spells",
+    "fct_conversations",
+    "fct_customer_value",
+    "fct_touchpoints",
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -463,9 +469,9 @@ def response_distribution() -> pd.DataFrame:
 # Contacts (one at a time)
 # --------------------------------------------------------------------------------------------------
 SQL_CONTACT = """
-select contact_id, email, phone, country_code, first_channel, channels, identities, current_stage,
-       current_lost_stage, current_lost_reason, current_stage_entered_at, funnel_entry_at, funnel_episodes,
-       is_opted_out
+select contact_id, email, phone, first_name, last_name, country_code, first_seen_at, first_channel, channels,
+       identities, current_stage, current_lost_stage, current_lost_reason, current_stage_entered_at,
+       funnel_entry_at, funnel_episodes, has_been_won, is_opted_out, opted_out_channels
 from marts.dim_contacts
 where contact_id = ?
 """
@@ -502,6 +508,92 @@ order by spell_number
 
 def contact_spells(contact_id: str) -> pd.DataFrame:
     return run(SQL_CONTACT_SPELLS, (contact_id,))
+
+
+SQL_CONTACT_CONVERSATIONS = """
+select
+    conversation_id,
+    channel,
+    source,
+    opened_at,
+    first_response_seconds,
+    first_responder_type,
+    assignee_type,
+    team,
+    inbound_messages,
+    outbound_messages,
+    closed_at,
+    resolution
+from marts.fct_conversations
+where contact_id = ?
+order by opened_at desc, conversation_id
+"""
+
+
+def contact_conversations(contact_id: str) -> pd.DataFrame:
+    return run(SQL_CONTACT_CONVERSATIONS, (contact_id,))
+
+
+SQL_CONTACT_VALUE = """
+select orders, revenue, refunded_amount, aov, first_order_at, last_order_at, historical_clv, predicted_clv,
+       p_alive, churn_risk_band, rfm_cell, reporting_currency
+from marts.fct_customer_value
+where contact_id = ?
+"""
+
+
+def contact_value(contact_id: str) -> dict[str, Any] | None:
+    """The contact's orders and customer value (fct_customer_value), or None when it never ordered."""
+    df = run(SQL_CONTACT_VALUE, (contact_id,))
+    if df.empty:
+        return None
+    return {c: (None if pd.isna(v) else v) for c, v in df.iloc[0].items()}
+
+
+SQL_CONTACT_TOUCHES = """
+select occurred_at, touchpoint_type, marketing_channel, platform, campaign_name, ad_set_name, ad_name
+from marts.fct_touchpoints
+where contact_id = ?
+order by occurred_at desc, touchpoint_id
+"""
+
+
+def contact_touches(contact_id: str) -> pd.DataFrame:
+    """Every marketing touch of the contact, newest first (credited or not)."""
+    return run(SQL_CONTACT_TOUCHES, (contact_id,))
+
+
+SEGMENTS_SCHEMA = "segments"
+SQL_SEGMENT_MODELS = """
+select table_name
+from information_schema.columns
+where table_schema = ? and column_name = 'contact_id'
+order by table_name
+"""
+
+
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def _segment_models(path: str) -> tuple[str, ...]:
+    rows = warehouse(path).query(SQL_SEGMENT_MODELS, (SEGMENTS_SCHEMA,))
+    return tuple(str(n) for n in rows["table_name"] if str(n).replace("_", "").isalnum())
+
+
+def contact_segments(contact_id: str) -> pd.DataFrame:
+    """The segment models (schema ``segments``) with a row for this contact: one row per segment.
+
+    The segment names come from the catalog (identifiers cannot be bound; only plain names are used), the
+    contact id is bound."""
+    names = _segment_models(warehouse_location())
+    if not names:
+        return pd.DataFrame({"segment": pd.Series(dtype="object"), "rows": pd.Series(dtype="int64")})
+    sql = "\nunion all\n".join(
+        f"select '{name}' as segment, count(*) as rows from {SEGMENTS_SCHEMA}.{name} where contact_id = ?"
+        for name in names
+    )
+    df = run(
+        f"select segment, rows from ({sql}) as memberships where rows > 0 order by segment", (contact_id,) * len(names)
+    )
+    return df.reset_index(drop=True)
 
 
 def lost_rate_by_first_response(lost_stage: str) -> pd.DataFrame:
@@ -914,4 +1006,134 @@ def satisfaction(channels: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Activation health
 # --------------------------------------------------------------------------------------------------
-# ops.sync_runs / ops.sync_failures through the serving views.
+# rpt_activation_sync_runs / _status / _failures: views over ops.sync_runs and ops.sync_failures (the
+# serving copy is published again after every sync run). Which syncs exist and their schedules come from
+# the sync files (dashboards.sync_schedules), since a sync that never ran has no row in any table.
+ACTIVATION_MARTS = ("rpt_activation_sync_runs", "rpt_activation_sync_status", "rpt_activation_sync_failures")
+
+SQL_SYNC_RUN_BOUNDS = """
+select min(started_date) as first_day, max(started_date) as last_day
+from marts.rpt_activation_sync_runs
+"""
+
+
+def sync_run_bounds() -> tuple[dt.date | None, dt.date | None]:
+    row = run(SQL_SYNC_RUN_BOUNDS)
+    first, last = _scalar(row, "first_day"), _scalar(row, "last_day")
+    return (None if first is None else pd.Timestamp(first).date(), None if last is None else pd.Timestamp(last).date())
+
+
+SQL_SYNC_RUNS = """
+select
+    sync_run_id,
+    sync_name,
+    destination,
+    run_mode,
+    status,
+    started_at,
+    started_date,
+    duration_seconds,
+    rows_total,
+    rows_sent,
+    rows_unchanged,
+    rows_skipped,
+    rows_failed,
+    rows_removed,
+    rows_left,
+    requests,
+    error_message
+from marts.rpt_activation_sync_runs
+where started_date >= ? and started_date <= ? and (? = 'all' or run_mode = ?)
+order by started_at desc, sync_name
+"""
+SYNC_RUN_MODES = ("all", "live", "dry_run")
+
+
+def sync_runs(start: dt.date, end: dt.date, run_mode: str = "all", syncs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Runs that started between ``start`` and ``end`` (inclusive), of one mode or all, of ``syncs`` (or all)."""
+    if run_mode not in SYNC_RUN_MODES:
+        raise ValueError(f"unknown run mode {run_mode!r}; known: {SYNC_RUN_MODES}")
+    df = run(SQL_SYNC_RUNS, (start, end, run_mode, run_mode))
+    if syncs:
+        df = df[df["sync_name"].isin(syncs)]
+    df["started_at"] = pd.to_datetime(df["started_at"])
+    df["started_date"] = pd.to_datetime(df["started_date"])
+    return df.reset_index(drop=True)
+
+
+SYNC_ROW_OUTCOMES = {
+    "rows_sent": "Sent",
+    "rows_unchanged": "Unchanged",
+    "rows_removed": "Removed",
+    "rows_skipped": "Skipped",
+    "rows_failed": "Failed",
+}
+
+
+def sync_run_totals(runs: pd.DataFrame) -> dict[str, int]:
+    """Runs, failed runs and the rows of each outcome over the given runs (sums of the mart's columns)."""
+    out = {"runs": len(runs), "failed_runs": int((runs["status"] == "failed").sum())}
+    out.update({c: int(runs[c].sum()) for c in SYNC_ROW_OUTCOMES})
+    return out
+
+
+SQL_SYNC_STATUS = """
+select sync_name, destination, last_run_mode, last_run_status, last_run_at, last_success_at, last_finished_at,
+       runs, failed_runs, failing_rows
+from marts.rpt_activation_sync_status
+order by sync_name
+"""
+
+
+def sync_status(now: dt.datetime | None = None) -> pd.DataFrame:
+    """One row per sync of the sync files (plus any that ran but has no file any more), with its latest runs,
+    its schedule and, for scheduled syncs, the scheduled time it missed (``overdue_since``)."""
+    from dashboards import sync_schedules
+
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    status = run(SQL_SYNC_STATUS)
+    configs = pd.DataFrame(
+        [
+            {
+                "sync_name": s.name,
+                "configured_destination": s.destination,
+                "segment": s.source_model,
+                "schedule": s.schedule,
+                "enabled": s.enabled,
+                "config_problem": s.problem,
+            }
+            for s in sync_schedules.load_syncs()
+        ],
+        columns=["sync_name", "configured_destination", "segment", "schedule", "enabled", "config_problem"],
+    )
+    df = configs.merge(status, on="sync_name", how="outer")
+    df["destination"] = df["destination"].fillna(df["configured_destination"])
+    df["has_config"] = df["configured_destination"].notna()
+    df["enabled"] = df["enabled"].fillna(False).astype(bool)
+    for c in ("runs", "failed_runs", "failing_rows"):
+        df[c] = df[c].fillna(0).astype(int)
+    for c in ("last_run_at", "last_success_at", "last_finished_at"):
+        df[c] = pd.to_datetime(df[c])
+    df["overdue_since"] = [
+        sync_schedules.overdue_since(schedule, None if pd.isna(finished) else finished.to_pydatetime(), now)
+        if enabled and isinstance(schedule, str)
+        else None
+        for schedule, finished, enabled in zip(df["schedule"], df["last_finished_at"], df["enabled"], strict=True)
+    ]
+    df["never_ran"] = df["runs"] == 0
+    return df.drop(columns=["configured_destination"]).sort_values("sync_name").reset_index(drop=True)
+
+
+SQL_SYNC_FAILURES = """
+select sync_name, failure_reason, failing_rows, max_attempts, first_failed_at, last_failed_at
+from marts.rpt_activation_sync_failures
+order by failing_rows desc, sync_name, failure_reason
+"""
+
+
+def sync_failures(syncs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows the destinations reject now, by sync and reason (of ``syncs``, or all)."""
+    df = run(SQL_SYNC_FAILURES)
+    if syncs:
+        df = df[df["sync_name"].isin(syncs)]
+    return df.reset_index(drop=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -122,6 +123,27 @@ def mask_phone(phone: Any) -> str:
         return "•" * len(digits)
     head = "+" + digits[:2] if str(phone).strip().startswith("+") else digits[:2]
     return head + "•" * (len(digits) - 4) + digits[-2:]
+
+
+def fmt_money(value: Any, currency: str = "") -> str:
+    return "–" if _is_missing(value) else f"{float(value):,.2f} {currency}".strip()
+
+
+def mask_name(name: Any) -> str:
+    """``Jane`` -> ``J•••``."""
+    if _is_missing(name):
+        return "–"
+    text = str(name).strip()
+    return f"{text[:1]}•••" if text else "–"
+
+
+# The documented setting (README, "Credentials"): the dashboards mask e-mails, phones, names and other
+# personal identifiers unless this variable is 1 / true / yes when the app starts or reruns.
+SHOW_PERSONAL_DATA_ENV = "LIFECYCLE_DASHBOARD_SHOW_PERSONAL_DATA"
+
+
+def personal_data_allowed() -> bool:
+    return os.environ.get(SHOW_PERSONAL_DATA_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
 # Record ids of the source systems: not personal data on their own, shown as they are.

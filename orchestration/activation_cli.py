@@ -112,6 +112,20 @@ def _runs(target: WarehouseTarget, sql: str, params: Sequence[Any] = ()) -> list
         return []
 
 
+def _publish_runs(target: WarehouseTarget) -> None:
+    """Publish the serving copy again so the dashboards show the run (as the Dagster sync asset does);
+    skipped while a pipeline run holds the warehouse: that run publishes when its build succeeds."""
+    if target.dialect != "duckdb" or target.path is None:
+        return
+    import warehouse_io
+
+    try:
+        with warehouse_io.writer_lock(target.path, wait=0, purpose="lifecycle sync run publishing the serving copy"):
+            warehouse_io.publish_serving(target.path)
+    except (warehouse_io.WarehouseBusy, WarehouseError, OSError):
+        pass
+
+
 def sync_command(args: Any, warehouse: Path) -> int:
     from activation import DestinationError, SegmentMissing, SyncAlreadyRunning, SyncConfigError, run_sync
 
@@ -153,7 +167,9 @@ def sync_command(args: Any, warehouse: Path) -> int:
             result = run_sync(sync, warehouse=target, dry_run=args.dry_run,
                               credentials={} if args.dry_run else credentials, outbox_dir=outbox)
         except (DestinationError, SegmentMissing, SyncAlreadyRunning, LookupError, WarehouseError) as exc:
+            _publish_runs(target)  # the failed run, for the dashboards
             return _fail(f"sync {args.name} failed: {exc}")
+        _publish_runs(target)
         print(result.summary())
         if result.skip_reasons:
             print("skipped: " + "; ".join(f"{n} x {r}" for r, n in result.skip_reasons.most_common()))

@@ -55,6 +55,12 @@ def test_sync_dry_run_then_live_then_status(writable_demo_warehouse, tmp_path):
 
     no_token = lifecycle(["sync", "run", "hubspot_hot_leads"], wh, tmp_path)
     assert no_token.returncode == 1 and "needs HUBSPOT_ACCESS_TOKEN" in no_token.stderr
+    import warehouse_io
+
+    with warehouse_io.connect(warehouse_io.serving_path(wh), read_only=True) as con:  # published for the dashboards
+        served = con.execute("select status from marts.rpt_activation_sync_runs where sync_name = 'hubspot_hot_leads' "
+                             "order by started_at").fetchall()
+    assert served == [("success",), ("failed",)]
 
     with HubSpotServer() as srv:
         syncs = tmp_path / "syncs"

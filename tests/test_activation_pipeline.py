@@ -58,6 +58,12 @@ def test_orders_only_warehouse_runs_every_sync_and_a_failing_one_fails_alone(tmp
     assert (status, mode) == ("failed", "live") and "HUBSPOT_ACCESS_TOKEN" in error
     assert all(r[0] == "success" for name, r in runs.items() if name != "hubspot_hot_leads"), runs
     assert runs["salesforce_hot_leads"][2] == 0  # an empty segment is a successful run of 0 rows
+    # every run, the failed one too, is in the serving copy the dashboards read (published after each sync)
+    import warehouse_io
+
+    with warehouse_io.connect(warehouse_io.serving_path(wh), read_only=True) as served:
+        shown = dict(served.execute("select sync_name, status from marts.rpt_activation_sync_runs").fetchall())
+    assert shown == {name: r[0] for name, r in runs.items()}
 
     # the same warehouse, hubspot back to a dry run: every sync succeeds, the empty ones with 0 rows
     del run_config["resources"]["hubspot_destination"]

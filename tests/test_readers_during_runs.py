@@ -55,7 +55,7 @@ READER = textwrap.dedent("""
         pubs = {r[0] for r in rows}
         if len(pubs) != 1:
             result["inconsistent"].append(f"a manifest of several publications: {sorted(pubs)}")
-        missing = [m for m in marts if f"marts.{m}" not in counts]
+        missing = [m for m in marts if f"marts.{m}" not in counts and f"segments.{m}" not in counts]
         if missing:
             result["inconsistent"].append(f"publication {rows[0][0]} misses {missing}")
         pub, n = rows[0][0], counts.get("marts.dim_contacts")

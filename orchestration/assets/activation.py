@@ -8,6 +8,7 @@ the asset (they are kept in ``ops.sync_failures`` and retried on the next run); 
 ``no_rejected_rows`` (severity WARN) shows them. An empty segment is a successful run of 0 rows.
 
 A sync with a ``schedule`` gets a job of its own and a schedule, created stopped like every schedule.
+After each run (failed ones too) the serving copy is published again, so the dashboards show the run.
 """
 
 
@@ -48,9 +49,13 @@ def _sync_asset(sync: SyncConfig) -> dg.AssetsDefinition:
                                              purpose=f"the {sync.name} sync of a Dagster run")
                     if target.dialect == "duckdb" else contextlib.nullcontext())
             with lock:
-                result = run_sync(sync, warehouse=target, dry_run=not live,
-                                  credentials=dest.credentials() if live else {}, base_url=dest.base_url or None,
-                                  outbox_dir=dest.outbox(warehouse.file()))
+                try:
+                    result = run_sync(sync, warehouse=target, dry_run=not live,
+                                      credentials=dest.credentials() if live else {},
+                                      base_url=dest.base_url or None, outbox_dir=dest.outbox(warehouse.file()))
+                finally:
+                    if target.dialect == "duckdb":
+                        _publish_runs(context, warehouse.file())
         except expected_errors() as exc:
             raise expected_failure(exc, sync=sync.name) from None
         context.log.info(result.summary())
@@ -69,6 +74,16 @@ def _sync_asset(sync: SyncConfig) -> dg.AssetsDefinition:
                       "reasons": "; ".join(f"{n} x {r}" for r, n in result.fail_reasons.most_common(5))})
 
     return _run
+
+
+def _publish_runs(context: dg.AssetExecutionContext, path) -> None:
+    """Publish the serving copy again, so the dashboards' Activation health page shows this run (failed
+    ones too) at once: the syncs run after the dbt build has published, and a sync's own schedule runs no
+    build at all. The marts over the ops tables are views, evaluated when copied (DECISIONLOG)."""
+    try:
+        warehouse_io.publish_serving(path)
+    except Exception as exc:  # the sync's outcome stands; the next build publishes the run
+        context.log.warning(f"could not publish the serving copy after the sync: {type(exc).__name__}: {exc}")
 
 
 def build_activation(syncs: dict[str, SyncConfig] | None = None
