@@ -39,6 +39,7 @@ PAGES = [
         url_path="response-times",
     ),
     st.Page(HERE / "app_pages" / "contacts.py", title="Contacts", icon=":material/person_search:", url_path="contacts"),
+    st.Page(HERE / "app_pages" / "segments.py", title="Segments", icon=":material/groups:", url_path="segments"),
 ]
 
 page = st.navigation(PAGES)

@@ -19,6 +19,7 @@ PAGES = [
     "app_pages/lost_stages.py",
     "app_pages/response_times.py",
     "app_pages/contacts.py",
+    "app_pages/segments.py",
 ]
 
 

@@ -3,7 +3,7 @@
 DuckDB lets a process write a file only while no other process has it open, even read-only. Readers
 (the dashboards, CLI previews, a BI tool) therefore never open the warehouse itself: they open
 ``<warehouse stem>.serving.duckdb`` beside it. After each successful dbt build the pipeline copies
-the marts (every table and view of the ``marts`` schema, segments included) and the ``ops`` tables the
+the marts (every table and view of the ``marts`` schema, and the segment models of ``segments``) and the ``ops`` tables the
 dashboards show into a new file written aside, then swaps it in with an atomic ``rename``. A reader
 holding the old copy keeps reading it (its file stays alive until it closes it); the next reader opens
 the new one. No reader ever sees a half-written set of marts, and no reader ever holds a lock the
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from warehouse_io.connection import check_warehouse_file, open_duckdb, resolve_path, utcnow
 
-SERVED_SCHEMAS: tuple[str, ...] = ("marts",)
+# marts and the segment models (schema segments: the dashboards list, count and preview them)
+SERVED_SCHEMAS: tuple[str, ...] = ("marts", "segments")
 # ops tables a dashboard shows (run health); never ops.quarantine, whose records hold personal data.
 SERVED_OPS_TABLES: tuple[str, ...] = ("ingest_runs", "file_loads", "sync_runs")
 MANIFEST = "serving.manifest"
