@@ -636,6 +636,15 @@ def segment_syncs() -> pd.DataFrame:
     return df
 
 
+def segment_overview(catalog: pd.DataFrame, syncs: pd.DataFrame) -> pd.DataFrame:
+    """The catalog with, per segment, the destinations its syncs send to and its latest sync run."""
+    summary = syncs.groupby("segment_model", as_index=False).agg(
+        destinations=("destination", lambda d: ", ".join(sorted(set(d)))),
+        last_sync_at=("last_run_at", "max"),
+    )
+    return catalog.merge(summary, on="segment_model", how="left")
+
+
 # --- the builder ---------------------------------------------------------------------------------
 SQL_BUILDER_STAGES = """
 select distinct stage as stage_name, display_order, is_lost_stage

@@ -42,13 +42,8 @@ with catalog_tab:
             help="Segments defined by a YAML file in activation/segments/ (the rest are hand-written SQL models).",
         )
 
-        table = catalog.assign(
-            definition_kind=catalog["definition_kind"].map({"yaml": "YAML file", "sql": "SQL model"}),
-            destinations=catalog["segment_model"].map(
-                syncs.groupby("segment_model")["destination"].agg(lambda d: ", ".join(sorted(set(d))))
-            ),
-            last_sync_at=catalog["segment_model"].map(syncs.groupby("segment_model")["last_run_at"].max()),
-        )
+        table = queries.segment_overview(catalog, syncs)
+        table["definition_kind"] = table["definition_kind"].map({"yaml": "YAML file", "sql": "SQL model"})
         st.dataframe(
             table[["segment_name", "contacts", "description", "definition_kind", "destinations", "last_sync_at"]],
             hide_index=True,
