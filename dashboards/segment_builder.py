@@ -39,6 +39,16 @@ FILTER_ORDER = (
 )
 
 
+CHANNEL_LABELS = {"whatsapp": "WhatsApp", "tiktok": "TikTok", "webchat": "Web chat", "sms": "SMS"}
+
+
+def channel_label(channel: str | None) -> str:
+    """``whatsapp`` -> ``WhatsApp``, ``email`` -> ``Email``: how the builder shows a channel."""
+    if channel is None:
+        return "any channel or none"
+    return CHANNEL_LABELS.get(channel, channel.replace("_", " ").capitalize())
+
+
 def number(value: float) -> int | float:
     """3.0 -> 3, 0.25 -> 0.25 (what a person would write in the file)."""
     value = round(float(value), 4)

@@ -44,6 +44,7 @@ with catalog_tab:
 
         table = queries.segment_overview(catalog, syncs)
         table["definition_kind"] = table["definition_kind"].map({"yaml": "YAML file", "sql": "SQL model"})
+        table["destinations"] = table["destinations"].fillna("not synced")
         st.dataframe(
             table[["segment_name", "contacts", "description", "definition_kind", "destinations", "last_sync_at"]],
             hide_index=True,
@@ -180,15 +181,22 @@ with builder_tab:
             key="builder_lost_stage",
             help="With a current stage as well, a contact in either one matches.",
         )
-        filters["channel"] = st.multiselect("Has written to us on", queries.builder_channels(), key="builder_channel")
+        filters["channel"] = st.multiselect(
+            "Has written to us on",
+            queries.builder_channels(),
+            key="builder_channel",
+            format_func=segment_builder.channel_label,
+        )
         consent_channel = st.selectbox(
             "Can be messaged on (consent)",
             [None, *queries.builder_channels()],
             key="builder_consent_channel",
-            format_func=lambda c: "any channel or none" if c is None else c,
+            format_func=segment_builder.channel_label,
             help="Never opted out on this channel (and has used it, or it is email with a known address).",
         )
-        opt_in = st.checkbox("Only with an explicit opt-in there", key="builder_consent_opt_in")
+        opt_in = st.checkbox(
+            "Only with an explicit opt-in there", key="builder_consent_opt_in", disabled=consent_channel is None
+        )
         if consent_channel:
             filters["consent"] = (
                 {"channel": consent_channel, "require_opt_in": True} if opt_in else {"channel": consent_channel}
