@@ -189,7 +189,7 @@ def run_sync(config: SyncConfig, *, warehouse: WarehouseTarget, dry_run: bool = 
         state.acquire()
         try:
             result.abandoned_runs = state.mark_abandoned()
-            state.start(dest.kind, result.mode, started)
+            state.start(dest.kind, result.mode, started, config.source.relation)
             outbox: OutboxSender | None = None
             client: HttpClient | None = None
             try:

@@ -127,12 +127,12 @@ class SyncState:
                             "where sync_name = ? and status = 'running' and sync_run_id <> ?", [self.sync, self.run_id])
         return len(rows)
 
-    def start(self, destination: str, mode: str, started: datetime) -> None:
+    def start(self, destination: str, mode: str, started: datetime, source_relation: str | None = None) -> None:
         self.db.execute(
             "insert into ops.sync_runs (sync_run_id, sync_name, destination, mode, started_at, status, rows_total, "
-            "rows_sent, rows_unchanged, rows_skipped, rows_failed, rows_removed, rows_left, requests, heartbeat_at) "
-            "values (?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, 0, ?)",
-            [self.run_id, self.sync, destination, mode, started, started])
+            "rows_sent, rows_unchanged, rows_skipped, rows_failed, rows_removed, rows_left, requests, heartbeat_at, "
+            "source_relation) values (?, ?, ?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0, 0, ?, ?)",
+            [self.run_id, self.sync, destination, mode, started, started, source_relation])
 
     def progress(self, counts: Mapping[str, int]) -> None:
         now = utcnow()

@@ -52,6 +52,7 @@ PAGES = [
         icon=":material/sync:",
         url_path="activation",
     ),
+    st.Page(HERE / "app_pages" / "segments.py", title="Segments", icon=":material/groups:", url_path="segments"),
 ]
 
 page = st.navigation(PAGES)

@@ -626,6 +626,28 @@ def monthly_score(
 # --------------------------------------------------------------------------------------------------
 
 
+def segment_sizes(df: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars, one per segment, largest first: contacts in the segment now."""
+    data = df.dropna(subset=["contacts"]).assign(
+        defined_in=df["definition_kind"].map({"yaml": "YAML file", "sql": "SQL model"})
+    )
+    order = data.sort_values(["contacts", "segment_name"], ascending=[False, True])["segment_name"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("segment_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("contacts:Q", title="Contacts in the segment", axis=alt.Axis(format=",d")),
+        tooltip=[
+            alt.Tooltip("segment_name:N", title="Segment"),
+            alt.Tooltip("contacts:Q", title="Contacts", format=","),
+            alt.Tooltip("defined_in:N", title="Defined in"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color("defined_in:N", title="Defined in", scale=alt.Scale(range=[ACTIVE_COLOR, P90_COLOR]))
+    )
+    labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("contacts:Q", format=","))
+    return (bars + labels).properties(height=max(160, 26 * len(order)))
+
+
 # --------------------------------------------------------------------------------------------------
 # Activation health
 # --------------------------------------------------------------------------------------------------

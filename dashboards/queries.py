@@ -1000,7 +1000,350 @@ def satisfaction(channels: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Segments and the segment builder
 # --------------------------------------------------------------------------------------------------
-# the segment models (schema `segments`) and int_segments__contact_facts' mart twin.
+# The catalog (marts.dim_segments: description, definition, personal columns), each segment's size (the
+# row count of the segment model in schema `segments`), its last sync per destination (ops.sync_runs),
+# and the no-SQL builder. The builder's filters are the `filters:` of a YAML segment file
+# (activation/segments/<name>.yml); builder_where() turns them into SQL with the semantics of the
+# yaml_segment macro (dbt_project/macros/segments/yaml_segment.sql), over the same marts the macro reads
+# (dim_contacts, dim_contact_segment_facts, fct_customer_value), so the live count equals the row count
+# of the model `lifecycle segments generate` makes of the file (tests/test_dashboards_segments.py).
+SEGMENT_MARTS = ("dim_segments",)
+BUILDER_MARTS = (
+    "dim_contacts",
+    "dim_contact_segment_facts",
+    "fct_customer_value",
+    "rpt_lifecycle_stage_daily",
+    "rpt_lifecycle_funnel",
+    "rpt_campaign_performance",
+)
+SEGMENTS_SCHEMA = "segments"
+SEGMENT_PREVIEW_ROWS = 20
+_MODEL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+SQL_SEGMENT_CATALOG = """
+select segment_model, segment_name, description, definition_kind, definition_file, definition_filters,
+       sensitive_columns
+from marts.dim_segments
+order by segment_name
+"""
+SQL_SEGMENT_RELATIONS = """
+select table_name from information_schema.tables where table_schema = ?
+"""
+
+
+def _is_segment_model(name: str) -> bool:
+    return name.startswith("seg_") and 4 < len(name) <= 64 and set(name) <= _MODEL_CHARACTERS
+
+
+def _segment_relations() -> frozenset[str]:
+    return frozenset(run(SQL_SEGMENT_RELATIONS, (SEGMENTS_SCHEMA,))["table_name"].str.lower())
+
+
+def _segment_relation(model: str) -> str:
+    """``segments."seg_x"`` for a segment model the warehouse has; anything else is refused (no SQL from input)."""
+    if not _is_segment_model(model) or model not in _segment_relations():
+        raise LookupError(f"no segment model {model!r} in the warehouse")
+    return f'{SEGMENTS_SCHEMA}."{model}"'
+
+
+def segment_catalog() -> pd.DataFrame:
+    """Every segment of dim_segments with its size (rows of its model; null when the model is not built)."""
+    catalog = run(SQL_SEGMENT_CATALOG)
+    built = [m for m in catalog["segment_model"] if _is_segment_model(m) and m in _segment_relations()]
+    sizes = pd.DataFrame({"segment_model": pd.Series(dtype="object"), "contacts": pd.Series(dtype="int64")})
+    if built:
+        sql = "\nunion all\n".join(
+            f"select ? as segment_model, count(*) as contacts from {_segment_relation(m)}" for m in built
+        )
+        sizes = run(sql, tuple(built))
+    return catalog.merge(sizes, on="segment_model", how="left")
+
+
+def segment_rows(model: str, limit: int | None = None) -> pd.DataFrame:
+    """The rows of one segment model (all, or the first ``limit`` by its key), unmasked."""
+    relation = _segment_relation(model)
+    sql = f"select * from {relation} order by 1" + (" limit ?" if limit else "")
+    return run(sql, (int(limit),) if limit else ())
+
+
+SQL_SYNC_RUN_COLUMNS = """
+select column_name from information_schema.columns where table_schema = 'ops' and table_name = 'sync_runs'
+"""
+# the latest run of each sync that read a segment, and its latest run that delivered (success or partial)
+SQL_SEGMENT_SYNCS = """
+with runs as (
+    select
+        source_relation,
+        sync_name,
+        destination,
+        mode,
+        status,
+        started_at,
+        finished_at,
+        rows_total,
+        rows_sent,
+        rows_failed,
+        row_number() over (partition by sync_name order by started_at desc, sync_run_id desc) as recency
+    from ops.sync_runs
+    where source_relation is not null
+),
+delivered as (
+    select sync_name, max(finished_at) as last_success_at
+    from ops.sync_runs
+    where status in ('success', 'partial')
+    group by sync_name
+)
+select
+    split_part(runs.source_relation, '.', 2) as segment_model,
+    runs.sync_name,
+    runs.destination,
+    runs.mode,
+    runs.status as last_status,
+    runs.started_at as last_run_at,
+    delivered.last_success_at,
+    runs.rows_total,
+    runs.rows_sent,
+    runs.rows_failed
+from runs
+left join delivered on delivered.sync_name = runs.sync_name
+where runs.recency = 1
+order by segment_model, runs.destination, runs.sync_name
+"""
+DESTINATION_LABELS = {
+    "hubspot": "HubSpot",
+    "salesforce": "Salesforce",
+    "meta_capi": "Meta Conversions API",
+    "tiktok_events": "TikTok Events API",
+    "respondio": "respond.io",
+    "webhook": "Webhook",
+    "file": "File",
+}
+
+
+def segment_syncs() -> pd.DataFrame:
+    """Last run per sync of each segment (empty when no sync has run, or on a warehouse from before syncs
+    recorded the segment they read)."""
+    if "source_relation" not in set(run(SQL_SYNC_RUN_COLUMNS)["column_name"]):
+        return pd.DataFrame(
+            columns=[
+                "segment_model",
+                "sync_name",
+                "destination",
+                "mode",
+                "last_status",
+                "last_run_at",
+                "last_success_at",
+                "rows_total",
+                "rows_sent",
+                "rows_failed",
+            ]
+        )
+    df = run(SQL_SEGMENT_SYNCS)
+    df["destination"] = df["destination"].map(lambda d: DESTINATION_LABELS.get(d, d))
+    df["mode"] = df["mode"].map({"dry_run": "dry run", "live": "live"}).fillna(df["mode"])
+    return df
+
+
+def segment_overview(catalog: pd.DataFrame, syncs: pd.DataFrame) -> pd.DataFrame:
+    """The catalog with, per segment, the destinations its syncs send to and its latest sync run."""
+    summary = syncs.groupby("segment_model", as_index=False).agg(
+        destinations=("destination", lambda d: ", ".join(sorted(set(d)))),
+        last_sync_at=("last_run_at", "max"),
+    )
+    return catalog.merge(summary, on="segment_model", how="left")
+
+
+# --- the builder ---------------------------------------------------------------------------------
+SQL_BUILDER_STAGES = """
+select distinct stage as stage_name, display_order, is_lost_stage
+from marts.rpt_lifecycle_stage_daily
+order by is_lost_stage, display_order
+"""
+SQL_STAGE_ORDERS = """
+select distinct stage as stage_name, stage_order from marts.rpt_lifecycle_funnel
+"""
+SQL_BUILDER_CHANNELS = """
+with lists as (
+    select unnest(string_split(inbound_channels, ',')) as channel from marts.dim_contact_segment_facts
+    union all
+    select unnest(string_split(reachable_channels, ',')) as channel from marts.dim_contact_segment_facts
+)
+select channel, count(*) as contacts from lists where channel <> '' group by channel order by contacts desc, channel
+"""
+SQL_BUILDER_RFM_CELLS = """
+select rfm_cell, count(*) as contacts from marts.fct_customer_value
+where rfm_cell is not null group by rfm_cell order by contacts desc, rfm_cell
+"""
+SQL_BUILDER_CAMPAIGNS = """
+with entries as (
+    select entry_campaign, min(entry_platform) as platform, count(*) as contacts
+    from marts.dim_contact_segment_facts
+    where entry_campaign is not null
+    group by entry_campaign
+),
+names as (
+    select campaign_id, min(campaign_name) as campaign_name
+    from marts.rpt_campaign_performance
+    where campaign_id is not null and campaign_name is not null
+    group by campaign_id
+)
+select entries.entry_campaign, coalesce(names.campaign_name, entries.entry_campaign) as campaign_name,
+       entries.platform, entries.contacts
+from entries
+left join names on names.campaign_id = entries.entry_campaign
+order by entries.contacts desc, campaign_name
+"""
+SQL_BUILDER_RANGES = """
+select
+    max(facts.days_since_last_inbound) as max_days_since_last_inbound,
+    max(facts.days_since_last_order) as max_days_since_last_order,
+    min(customer_value.predicted_clv) as min_clv,
+    max(customer_value.predicted_clv) as max_clv,
+    count(customer_value.churn_risk) as churn_scored
+from marts.dim_contact_segment_facts as facts
+left join marts.fct_customer_value as customer_value on customer_value.contact_id = facts.contact_id
+"""
+
+
+def builder_stages() -> pd.DataFrame:
+    """Every configured stage (active first, in order, then the lost stages) the builder offers."""
+    return run(SQL_BUILDER_STAGES)
+
+
+def builder_channels() -> list[str]:
+    return run(SQL_BUILDER_CHANNELS)["channel"].tolist()
+
+
+def builder_rfm_cells() -> list[str]:
+    return run(SQL_BUILDER_RFM_CELLS)["rfm_cell"].tolist()
+
+
+def builder_campaigns() -> pd.DataFrame:
+    """Entry campaigns (the value a YAML segment's `campaign` filter takes) with their names."""
+    return run(SQL_BUILDER_CAMPAIGNS)
+
+
+def builder_ranges() -> dict[str, Any]:
+    row = run(SQL_BUILDER_RANGES)
+    return {c: _scalar(row, c) for c in row.columns}
+
+
+def _stage_orders() -> dict[str, int]:
+    df = run(SQL_STAGE_ORDERS)
+    return {str(s): int(o) for s, o in zip(df["stage_name"], df["stage_order"], strict=True)}
+
+
+def _in_list(expr: str, values: list[Any], params: list[Any]) -> str:
+    params.extend(values)
+    return f"{expr} in ({', '.join('?' for _ in values)})"
+
+
+def _list_has(list_expr: str, value: str, params: list[Any]) -> str:
+    params.append(value)
+    return f"position(',' || ? || ',' in ',' || {list_expr} || ',') > 0"
+
+
+def _range(expr: str, bounds: dict[str, Any], params: list[Any]) -> str:
+    parts = []
+    for key, op in (("min", ">="), ("max", "<=")):
+        if bounds.get(key) is not None:
+            parts.append(f"{expr} {op} ?")
+            params.append(float(bounds[key]))
+    return "(" + " and ".join(parts) + ")"
+
+
+def builder_where(filters: dict[str, Any], stage_orders: dict[str, int] | None = None) -> tuple[str, list[Any]]:
+    """The where clause (and its bound parameters) of a YAML segment's ``filters``, term by term as the
+    yaml_segment macro writes it, over ``contacts`` (dim_contacts), ``facts`` (dim_contact_segment_facts) and
+    ``customer_value`` (fct_customer_value). Stage names are the configured names (the builder offers those;
+    the roles first_stage / hot_lead_stage / won_stage are for hand-written files)."""
+    f = filters
+    conditions: list[str] = []
+    params: list[Any] = []
+    stage_terms = []
+    if f.get("stage"):
+        stage_terms.append(
+            f"({_in_list('contacts.current_stage', list(f['stage']), params)} and contacts.current_lost_stage is null)"
+        )
+    if f.get("lost_stage"):
+        if [s.lower() for s in f["lost_stage"]] == ["any"]:
+            stage_terms.append("contacts.is_lost")
+        else:
+            stage_terms.append(_in_list("contacts.current_lost_stage", list(f["lost_stage"]), params))
+    if stage_terms:
+        conditions.append("(" + " or ".join(stage_terms) + ")")
+    if f.get("stage_at_least"):
+        orders = stage_orders if stage_orders is not None else _stage_orders()
+        conditions.append("(contacts.current_stage_order >= ? and contacts.current_lost_stage is null)")
+        params.append(orders[f["stage_at_least"]])
+    if f.get("channel"):
+        terms = [_list_has("facts.inbound_channels", c.lower(), params) for c in f["channel"]]
+        conditions.append("(" + " or ".join(terms) + ")")
+    if f.get("consent"):
+        column = "facts.opted_in_channels" if f["consent"].get("require_opt_in") else "facts.reachable_channels"
+        conditions.append(_list_has(column, f["consent"]["channel"].lower(), params))
+    if f.get("reachable") is True:
+        conditions.append("facts.reachable_channels is not null")
+    if f.get("reachable") is False:
+        conditions.append("facts.reachable_channels is null")
+    for key, expr in (
+        ("days_since_last_inbound", "facts.days_since_last_inbound"),
+        ("days_since_last_order", "facts.days_since_last_order"),
+        ("orders", "facts.orders"),
+        ("nps", "facts.latest_nps_score"),
+        ("clv", "customer_value.predicted_clv"),
+        ("churn_risk", "customer_value.churn_risk"),
+    ):
+        if f.get(key) is not None:
+            conditions.append(_range(expr, f[key], params))
+    if f.get("entered_funnel_within_days") is not None:
+        conditions.append(
+            "(contacts.funnel_entry_at > facts.as_of_at - to_days(cast(? as integer)) "
+            "and contacts.funnel_entry_at <= facts.as_of_at)"
+        )
+        params.append(int(f["entered_funnel_within_days"]))
+    if f.get("campaign"):
+        conditions.append(_in_list("facts.entry_campaign", list(f["campaign"]), params))
+    if f.get("entry_platform"):
+        conditions.append(_in_list("lower(facts.entry_platform)", [p.lower() for p in f["entry_platform"]], params))
+    if f.get("rfm_cell"):
+        conditions.append(_in_list("customer_value.rfm_cell", list(f["rfm_cell"]), params))
+    return ("\n  and ".join(conditions) or "true"), params
+
+
+# the relations and joins of the yaml_segment macro (its inner join on customer_value when rfm_cell is
+# given is this left join plus the rfm_cell condition, which no contact without a row passes)
+_BUILDER_FROM = """
+from marts.dim_contacts as contacts
+inner join marts.dim_contact_segment_facts as facts on facts.contact_id = contacts.contact_id
+left join marts.fct_customer_value as customer_value on customer_value.contact_id = contacts.contact_id
+"""
+# the columns of a generated YAML segment model (activation/segments.py BASE_COLUMNS and VALUE_COLUMNS)
+_BUILDER_COLUMNS = """
+    contacts.contact_id, contacts.email, contacts.phone, contacts.first_name, contacts.last_name,
+    contacts.country_code, contacts.current_stage, contacts.current_stage_entered_at, contacts.funnel_entry_at,
+    facts.preferred_channel, facts.reachable_channels, contacts.opted_out_channels, facts.as_of_at,
+    facts.orders, facts.revenue, facts.last_order_at, facts.days_since_last_order, facts.last_inbound_at,
+    facts.days_since_last_inbound, facts.latest_nps_score, facts.entry_platform, facts.entry_campaign,
+    customer_value.rfm_cell, customer_value.predicted_clv, customer_value.churn_risk
+"""
+
+
+def builder_count(filters: dict[str, Any]) -> int:
+    """How many contacts the YAML segment with these ``filters`` holds right now."""
+    where, params = builder_where(filters)
+    df = run(f"select count(*) as contacts {_BUILDER_FROM} where {where}", tuple(params))
+    return int(_scalar(df, "contacts") or 0)
+
+
+def builder_rows(filters: dict[str, Any], limit: int | None = None) -> pd.DataFrame:
+    """The contacts of the YAML segment with these ``filters`` (unmasked), by contact id."""
+    where, params = builder_where(filters)
+    sql = f"select {_BUILDER_COLUMNS} {_BUILDER_FROM} where {where} order by contacts.contact_id"
+    if limit:
+        sql += " limit ?"
+        params.append(int(limit))
+    return run(sql, tuple(params))
 
 
 # --------------------------------------------------------------------------------------------------

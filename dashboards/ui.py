@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from dashboards import personal_data
 from dashboards.warehouse_access import (
     MartMissing,
     MartShapeError,
@@ -16,6 +15,7 @@ from dashboards.warehouse_access import (
     WarehouseMissing,
     WarehouseUnavailable,
 )
+from warehouse_io.privacy import mask
 
 RUN_HINT = "Run `lifecycle run` (or `make pipeline`) to build it, then reload this page."
 
@@ -104,46 +104,29 @@ def fmt_delta(now: Any, before: Any, kind: str) -> str | None:
 
 
 def mask_email(email: Any) -> str:
-    """``jane.doe@example.com`` -> ``j•••@e•••.com``: enough to recognise, not to copy."""
-    if _is_missing(email) or "@" not in str(email):
-        return "–" if _is_missing(email) else "•••"
-    local, _, domain = str(email).partition("@")
-    host, dot, tld = domain.rpartition(".")
-    if not dot:
-        host, tld = domain, ""
-    return f"{local[:1]}•••@{host[:1]}•••{dot}{tld}"
+    """``jane.doe@example.com`` -> ``j***@e***.com``: enough to recognise, not to copy (the masking of every
+    surface, :func:`warehouse_io.privacy.mask`)."""
+    return "–" if _is_missing(email) else str(mask(str(email)))
 
 
 def mask_phone(phone: Any) -> str:
-    """``+447700900123`` -> ``+44•••••••23``: country code and the last two digits."""
-    if _is_missing(phone):
-        return "–"
-    digits = re.sub(r"\D", "", str(phone))
-    if len(digits) <= 4:
-        return "•" * len(digits)
-    head = "+" + digits[:2] if str(phone).strip().startswith("+") else digits[:2]
-    return head + "•" * (len(digits) - 4) + digits[-2:]
-
-
-def fmt_money(value: Any, currency: str = "") -> str:
-    return "–" if _is_missing(value) else f"{float(value):,.2f} {currency}".strip()
+    """``+447700900123`` -> ``+44********23``: country code and the last two digits."""
+    return "–" if _is_missing(phone) else str(mask(str(phone)))
 
 
 def mask_name(name: Any) -> str:
-    """``Jane`` -> ``J•••``."""
-    if _is_missing(name):
+    """``Jane`` -> ``J***``."""
+    if _is_missing(name) or not str(name).strip():
         return "–"
-    text = str(name).strip()
-    return f"{text[:1]}•••" if text else "–"
+    return str(mask(str(name).strip()))
 
 
-# The documented setting (README, "Credentials"): the dashboards mask e-mails, phones, names and other
-# personal identifiers unless this variable is 1 / true / yes when the app starts or reruns.
-SHOW_PERSONAL_DATA_ENV = "LIFECYCLE_DASHBOARD_SHOW_PERSONAL_DATA"
+# The one documented setting (README, "Credentials"; dashboards/personal_data.py).
+SHOW_PERSONAL_DATA_ENV = personal_data.SETTING
 
 
 def personal_data_allowed() -> bool:
-    return os.environ.get(SHOW_PERSONAL_DATA_ENV, "").strip().lower() in {"1", "true", "yes"}
+    return personal_data.allowed()
 
 
 # Record ids of the source systems: not personal data on their own, shown as they are.
@@ -151,17 +134,13 @@ TECHNICAL_IDENTIFIERS = frozenset({"respondio_contact_id", "hubspot_contact_id",
 
 
 def mask_identifier(identifier_type: str, value: Any) -> str:
-    """Emails and phones masked as such; any other identifier that is not a record id keeps 2+2 characters."""
+    """E-mails, phones and every other identifier that is not a source system's record id, masked."""
     if _is_missing(value):
         return "–"
     text = str(value)
-    if identifier_type == "email" or "@" in text:
-        return mask_email(text)
-    if identifier_type == "phone":
-        return mask_phone(text)
-    if identifier_type in TECHNICAL_IDENTIFIERS:
+    if identifier_type in TECHNICAL_IDENTIFIERS and "@" not in text:
         return text
-    return text[:2] + "•" * max(len(text) - 4, 1) + text[-2:] if len(text) > 4 else "•" * len(text)
+    return str(mask(text))
 
 
 def show_unavailable(exc: WarehouseUnavailable) -> None:

@@ -43,3 +43,22 @@ def test_an_import_against_the_direction_fails_the_check(tmp_path, module, bad_i
     proc = _lint(tmp_path)
     assert proc.returncode != 0
     assert "BROKEN" in proc.stdout and module.replace("/", ".").removesuffix(".py") in proc.stdout
+
+
+# PostgreSQL cuts identifiers at 63 bytes and dbt refuses longer relation names: a unit test's name
+# becomes a relation too. DuckDB has no such limit, so only this check (or the PostgreSQL build) sees it.
+POSTGRES_IDENTIFIER_LIMIT = 63
+
+
+def test_dbt_names_fit_postgres_identifiers():
+    import yaml
+
+    project = ROOT / "dbt_project"
+    names = {p.stem: p for folder in ("models", "seeds", "snapshots") for p in (project / folder).rglob("*.sql")}
+    names.update({p.stem: p for p in (project / "seeds").rglob("*.csv")})
+    for spec in (project / "models").rglob("*.yml"):
+        for unit_test in (yaml.safe_load(spec.read_text()) or {}).get("unit_tests") or []:
+            names[unit_test["name"]] = spec
+    too_long = sorted(f"{name} ({path.relative_to(project)}): {len(name)}"
+                      for name, path in names.items() if len(name) > POSTGRES_IDENTIFIER_LIMIT)
+    assert not too_long, "names longer than PostgreSQL's 63-character identifiers:\n" + "\n".join(too_long)

@@ -22,6 +22,7 @@ PAGES = [
     "app_pages/campaigns.py",
     "app_pages/customers.py",
     "app_pages/activation_health.py",
+    "app_pages/segments.py",
 ]
 
 
@@ -129,8 +130,8 @@ def test_locked_warehouse_offers_a_retry(monkeypatch, tmp_path):
 
 
 def test_ui_masks():
-    assert ui.mask_email("jane.doe@example.com") == "j•••@e•••.com"
-    assert ui.mask_phone("+447700900123") == "+44••••••••23"
+    assert ui.mask_email("jane.doe@example.com") == "j***@e***.com"
+    assert ui.mask_phone("+447700900123") == "+44********23"
     assert ui.fmt_duration(90) == "1.5 min"
     assert ui.fmt_pct(0.1234) == "12.3%"
     assert ui.fmt_delta(110, 100, "count") == "+10 (+10.0%)"

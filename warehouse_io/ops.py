@@ -92,6 +92,7 @@ SYNC_RUNS = _ops("sync_runs", "One row per activation sync run.", ("sync_run_id"
     ("rows_left", "bigint", "Rows that left the segment and were left as they are in the destination."),
     ("detail", "varchar", "JSON: counts per skip and failure reason, retries, batches split."),
     ("heartbeat_at", TS, "Last time the run committed progress (UTC)."),
+    ("source_relation", "varchar", "The segment the run read (schema.model, e.g. segments.seg_hot_leads)."),
 ])
 
 SYNC_STATE = _ops("sync_state", "What the destination last acknowledged, per sync and record.",

@@ -5,11 +5,17 @@ do not write ourselves can still carry personal data: an API's error body that e
 email, a database error quoting the value it could not convert, an exception's ``str()``. Every such
 text passes through :func:`redact` before it is stored in an ``ops`` table or logged: email addresses
 and phone-like numbers become ``<email>`` and ``<phone>``.
+
+Previews of personal rows (``lifecycle segments preview``, the dry-run preview, the dashboards' segment
+previews) show each personal value's shape, not the value, with :func:`mask` / :func:`mask_row`: one
+masking for every surface.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # seven or more digits, optionally with +, spaces, dots, dashes, slashes or parentheses between them
@@ -49,3 +55,48 @@ def safe_error(exc: BaseException, limit: int = 500) -> str:
     """``TypeName: message`` of an exception, redacted and on one line (for run details and logs)."""
     text = " ".join(str(exc).split())
     return redact(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, limit)
+
+
+# --------------------------------------------------------------------------------------------------
+# Masking rows for previews (shared by activation's previews and the dashboards)
+# --------------------------------------------------------------------------------------------------
+_HEX64 = re.compile(r"^[a-f0-9]{64}$")
+
+# column names that hold personal data even where no dbt meta says so
+PERSONAL_COLUMNS = frozenset({
+    "email", "phone", "first_name", "last_name", "name", "full_name", "identities", "em", "ph", "fn", "ln",
+    "ctwa_clid", "fbc", "fbp", "ttclid", "click_id", "ip", "client_ip_address", "client_user_agent",
+    "user_agent", "address", "street", "city", "zip", "zp", "ct", "db", "birthday",
+})
+
+
+def mask(value: Any) -> Any:
+    """The shape of a value without the value: ``j***@e***.com``, ``+44*******23``, ``A***``."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return "***"
+    if isinstance(value, (list, tuple)):
+        return [mask(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: mask(v) for k, v in value.items()}
+    text = str(value)
+    if not text:
+        return text
+    if _HEX64.match(text):  # already hashed: show that it is a hash, not the hash
+        return text[:6] + "…(sha256)"
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        host, dot, tld = domain.rpartition(".")
+        return f"{local[:1]}***@{(host or tld)[:1]}***{dot}{tld if host else ''}"
+    if text.startswith("+") and text[1:].replace(" ", "").isdigit():
+        return text[:3] + "*" * max(len(text) - 5, 3) + text[-2:]
+    if len(text) <= 2:
+        return "*" * len(text)
+    return text[:1] + "***"
+
+
+def mask_row(row: Mapping[str, Any], sensitive: Iterable[str]) -> dict[str, Any]:
+    """``row`` with the columns in ``sensitive`` and the known personal column names masked."""
+    hidden = set(sensitive) | PERSONAL_COLUMNS
+    return {k: (mask(v) if k in hidden else v) for k, v in row.items()}

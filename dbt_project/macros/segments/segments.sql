@@ -40,7 +40,8 @@
     {{ dbt.position(dbt.concat(["','", value_expr, "','"]), dbt.concat(["','", list_expr, "','"])) }} > 0
 {%- endmacro %}
 
-{#- The columns every contact segment starts with (contacts = dim_contacts, facts = int_segments__contact_facts). -#}
+{#- The columns every contact segment starts with (contacts = dim_contacts, facts = int_segments__contact_facts
+    or its mart twin dim_contact_segment_facts). -#}
 {% macro segment_contact_columns(contacts='contacts', facts='facts') -%}
         cast({{ contacts }}.contact_id as {{ dbt.type_string() }}) as contact_id,
         cast({{ contacts }}.email as {{ dbt.type_string() }}) as email,

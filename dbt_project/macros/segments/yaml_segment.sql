@@ -105,7 +105,7 @@ contacts as (
 ),
 
 facts as (
-    select * from {{ ref('int_segments__contact_facts') }}
+    select * from {{ ref('dim_contact_segment_facts') }}
 ),
 {% if uses_value %}
 customer_value as (
