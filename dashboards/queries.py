@@ -477,6 +477,38 @@ where contact_id = ?
 """
 
 
+# A contact is found by its id, or by one of its e-mails or phones (any identity merged into it, not only the
+# primary one): exact matches only, so the page never lists contacts by a partial string.
+SQL_CONTACT_FIND = """
+select contact_id
+from marts.dim_contacts
+where contact_id = ?
+    or lower(email) = ?
+    or phone = ?
+    or position(? in ', ' || lower(identities) || ',') > 0
+    or position(? in ', ' || identities || ',') > 0
+order by contact_id
+limit 50
+"""
+
+
+def normalised_phone(text: str) -> str:
+    """``+44 (0)7700 900-123`` style input as the marts store phones: ``+`` and digits only."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return ("+" + digits) if text.strip().startswith("+") and digits else digits
+
+
+def find_contacts(lookup: str) -> list[str]:
+    """The contact ids whose id, e-mail or phone is exactly ``lookup`` (e-mails case-insensitive)."""
+    lookup = lookup.strip()
+    if not lookup:
+        return []
+    email = lookup.lower()
+    phone = normalised_phone(lookup) or lookup
+    df = run(SQL_CONTACT_FIND, (lookup, email, phone, f", email:{email},", f", phone:{phone},"))
+    return df["contact_id"].tolist()
+
+
 def contact_profile(contact_id: str) -> dict[str, Any] | None:
     df = run(SQL_CONTACT, (contact_id,))
     if df.empty:

@@ -55,7 +55,7 @@ def test_every_page_renders(monkeypatch, dashboard_warehouse, page):
         at.switch_page(page).run()
     _no_trouble(at)
     if page.endswith("contacts.py"):
-        assert at.text_input(key="contact_id").value == ""
+        assert at.text_input(key="contact_lookup").value == ""
     elif page.endswith("activation_health.py"):  # the demo build runs no sync: the page says so
         assert any("No sync has run yet" in i.value for i in at.info)
     else:
@@ -66,7 +66,7 @@ def test_contact_lookup_shows_history_and_masks_pii(monkeypatch, dashboard_wareh
     contact_id, n_spells, email = sample_contact(dashboard_warehouse)
     at = _app(monkeypatch, dashboard_warehouse)
     at.switch_page("app_pages/contacts.py").run()
-    at.text_input(key="contact_id").input(contact_id).run()
+    at.text_input(key="contact_lookup").input(contact_id).run()
     _no_trouble(at)
     history = at.dataframe[0].value
     assert len(history) == n_spells
@@ -79,9 +79,37 @@ def test_contact_lookup_shows_history_and_masks_pii(monkeypatch, dashboard_wareh
         assert email not in rendered
         assert ui.mask_email(email) in rendered
 
-    at.text_input(key="contact_id").input("no-such-contact").run()
+    at.text_input(key="contact_lookup").input("no-such-contact").run()
     assert not at.exception
-    assert [w.value for w in at.warning] == ["No contact with this id."]
+    assert [w.value for w in at.warning] == ["No contact with this id, e-mail or phone."]
+
+
+def test_contact_lookup_by_email_or_phone_finds_the_contact(monkeypatch, dashboard_warehouse):
+    import duckdb
+
+    con = duckdb.connect(str(dashboard_warehouse), read_only=True)
+    try:
+        # a contact whose e-mail and phone are its own (no other contact shares them)
+        contact_id, email, phone, spells = con.execute(
+            "select c.contact_id, c.email, c.phone, count(*) from marts.dim_contacts as c "
+            "join marts.fct_lifecycle_stage_spells as s on s.contact_id = c.contact_id "
+            "where c.email is not null and c.phone is not null "
+            "and (select count(*) from marts.dim_contacts as o where o.phone = c.phone or o.email = c.email) = 1 "
+            "group by all order by c.contact_id limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    at = _app(monkeypatch, dashboard_warehouse)
+    at.switch_page("app_pages/contacts.py").run()
+    spaced_phone = f"{phone[:3]} {phone[3:7]}-{phone[7:]}"
+    for lookup in (email.upper(), f"  {email} ", spaced_phone):
+        at.text_input(key="contact_lookup").input(lookup).run()
+        _no_trouble(at)
+        assert not at.warning, lookup
+        assert len(at.dataframe[0].value) == spells, lookup
+    # a partial e-mail finds nothing: the page never lists contacts by a fragment
+    at.text_input(key="contact_lookup").input(email[: len(email) // 2]).run()
+    assert [w.value for w in at.warning] == ["No contact with this id, e-mail or phone."]
 
 
 @pytest.mark.parametrize("page", PAGES)

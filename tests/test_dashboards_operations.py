@@ -323,7 +323,7 @@ def test_contact_page_shows_one_contact_from_the_marts(monkeypatch, dashboard_wa
     contact_id = _rich_contact(dashboard_warehouse)
     expected = _expected_contact(dashboard_warehouse, contact_id)
     at = _app(monkeypatch, dashboard_warehouse, CONTACT_PAGE)
-    at.text_input(key="contact_id").input(contact_id).run()
+    at.text_input(key="contact_lookup").input(contact_id).run()
     _no_trouble(at)
     assert len(_frame(at, "stage_name")) == expected["spells"]
     assert len(_frame(at, "conversation_id")) == expected["conversations"]
@@ -343,7 +343,7 @@ def test_contact_page_shows_one_contact_from_the_marts(monkeypatch, dashboard_wa
         "(select contact_id from marts.fct_customer_value) order by contact_id limit 1",
         [contact_id],
     )[0][0]
-    at.text_input(key="contact_id").input(other).run()
+    at.text_input(key="contact_lookup").input(other).run()
     _no_trouble(at)
     assert "Orders" not in _metrics(at)
     assert any("has not ordered" in i.value for i in at.info)
@@ -356,7 +356,7 @@ def test_contact_page_shows_personal_data_only_when_allowed(monkeypatch, dashboa
     email = _expected_contact(dashboard_warehouse, contact_id)["email"]
     monkeypatch.setenv(ui.SHOW_PERSONAL_DATA_ENV, "1")
     at = _app(monkeypatch, dashboard_warehouse, CONTACT_PAGE)
-    at.text_input(key="contact_id").input(contact_id).run()
+    at.text_input(key="contact_lookup").input(contact_id).run()
     _no_trouble(at)
     rendered = " ".join([str(c.value) for c in at.caption] + [df.value.to_csv() for df in at.dataframe])
     assert email in rendered

@@ -10,19 +10,33 @@ from dashboards import charts, queries, ui
 queries.require(*queries.CONTACT_MARTS)
 show_personal = ui.personal_data_allowed()
 
-contact_id = st.text_input(
-    "Contact id",
-    key="contact_id",
-    placeholder="e.g. c_0123abcd",
-    help="The platform contact id (dim_contacts.contact_id; segment exports and `lifecycle segments preview` show it).",
+lookup = st.text_input(
+    "Contact id, e-mail or phone",
+    key="contact_lookup",
+    placeholder="a contact id, jane@example.com or +447700900123",
+    help=(
+        "The platform contact id (dim_contacts.contact_id; segment exports and `lifecycle segments preview` show "
+        "it), or any e-mail or phone the contact was seen with (exact match; e-mails ignore case, phones ignore "
+        "spaces and dashes)."
+    ),
 ).strip()
-if not contact_id:
-    st.info("Enter a contact id to see its identities, stage history, conversations, orders, touches and segments.")
+if not lookup:
+    st.info("Enter a contact id, e-mail or phone to see the contact's identities, stage history, conversations, "
+            "orders, touches and segments.")
     st.stop()
 
+matches = queries.find_contacts(lookup)
+if not matches:
+    st.warning("No contact with this id, e-mail or phone.")
+    st.stop()
+contact_id = matches[0]
+if len(matches) > 1:
+    # a phone or e-mail shared by several contacts (a family phone, a shared inbox): pick one
+    contact_id = st.selectbox(f"{len(matches)} contacts share this identifier", matches, key="contact_pick")
+
 profile = queries.contact_profile(contact_id)
-if profile is None:
-    st.warning("No contact with this id.")
+if profile is None:  # the serving copy was swapped between the two queries
+    st.warning("No contact with this id, e-mail or phone.")
     st.stop()
 
 cards = st.columns(4)
