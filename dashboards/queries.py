@@ -32,7 +32,7 @@ FUNNEL_MARTS = (
     "rpt_lifecycle_stage_daily",
 )
 LOST_MARTS = ("rpt_lifecycle_lost", "rpt_lifecycle_stage_durations")
-RESPONSE_MARTS = ("rpt_first_response_times",)
+RESPONSE_MARTS = ("rpt_first_response_events",)
 CONTACT_MARTS = (
     "dim_contacts",
     "fct_lifecycle_stage_spells",
@@ -410,60 +410,103 @@ def lost(dimension: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Response times
 # --------------------------------------------------------------------------------------------------
-# rpt_first_response_times: one row per (dimension, dimension_value); dimension is overall, channel, team,
-# agent (names), responder_type, hour_of_day or response_bucket. Shares count unanswered conversations as
-# "not within"; median and p90 are over answered conversations.
-RESPONSE_COLUMNS = """
-    dimension_value as label,
-    dimension_sort,
-    conversations,
-    answered_conversations,
-    answered_by_human,
-    answered_by_ai_agent,
-    median_first_response_seconds as median_seconds,
-    p90_first_response_seconds as p90_seconds,
-    share_within_5_minutes as share_within_5m,
-    share_within_1_hour as share_within_1h,
-    share_within_24_hours as share_within_24h
+# The page reads rpt_first_response_events (one row per conversation with an inbound message, the flags and
+# buckets defined there) so that a date range and the channel, platform and campaign filters apply: medians
+# and percentiles do not add up across days. The aggregation below is the one of rpt_first_response_times
+# (the all-time report for BI tools and the CLI); over the whole history without filters the two agree, which
+# tests/test_dashboards_lifecycle.py checks for every breakdown. Shares count unanswered conversations as
+# "not within"; median and p90 are over answered conversations; the agent and responder-type breakdowns hold
+# answered conversations only (the responder is who answered first).
+RESPONSE_BREAKDOWNS = {
+    # dimension: (value expression, sort expression, answered only)
+    "overall": ("'all'", "0", False),
+    "channel": ("channel", "0", False),
+    "team": ("team", "0", False),
+    "agent": ("first_responder_name", "0", True),
+    "responder_type": ("first_responder_type", "0", True),
+    "hour_of_day": ("lpad(cast(hour_of_day as varchar), 2, '0')", "hour_of_day", False),
+    "response_bucket": ("response_bucket", "response_bucket_order", False),
+}
+SQL_RESPONSE_BY = """
+select
+    cast({value} as varchar) as label,
+    cast(min({sort}) as integer) as dimension_sort,
+    count(*) as conversations,
+    count(first_response_seconds) as answered_conversations,
+    sum(case when first_responder_type = 'human' then 1 else 0 end) as answered_by_human,
+    sum(case when first_responder_type = 'ai_agent' then 1 else 0 end) as answered_by_ai_agent,
+    percentile_cont(0.5) within group (order by first_response_seconds) as median_seconds,
+    percentile_cont(0.9) within group (order by first_response_seconds) as p90_seconds,
+    avg(case when is_within_5_minutes then 1.0 else 0.0 end) as share_within_5m,
+    avg(case when is_within_1_hour then 1.0 else 0.0 end) as share_within_1h,
+    avg(case when is_within_24_hours then 1.0 else 0.0 end) as share_within_24h
+from marts.rpt_first_response_events
+where first_inbound_date >= ? and first_inbound_date <= ? {answered} {filters}
+group by 1
+order by dimension_sort, conversations desc, label
 """
-SQL_RESPONSE_BY = f"""
-select {RESPONSE_COLUMNS}
-from marts.rpt_first_response_times
-where dimension = ?
-order by dimension_sort, conversations desc, dimension_value
-"""
-RESPONSE_DIMENSIONS = ("overall", "channel", "team", "agent", "responder_type", "hour_of_day", "response_bucket")
+RESPONSE_DIMENSIONS = tuple(RESPONSE_BREAKDOWNS)
 RESPONDER_LABELS = {"human": "Human agent", "ai_agent": "AI agent"}
 
+SQL_RESPONSE_BOUNDS = """
+select min(first_inbound_date) as first_day, max(first_inbound_date) as last_day
+from marts.rpt_first_response_events
+"""
 
-def response_by(dimension: str) -> pd.DataFrame:
+
+def response_bounds() -> tuple[dt.date | None, dt.date | None]:
+    """First and last day with a first inbound message (the date filter's limits)."""
+    row = run(SQL_RESPONSE_BOUNDS)
+    return _date(_scalar(row, "first_day")), _date(_scalar(row, "last_day"))
+
+
+@dataclass(frozen=True)
+class ResponseScope:
+    """The conversations a response-time figure covers: first inbound message in [start, end], filters."""
+
+    start: dt.date
+    end: dt.date
+    filters: Filters = Filters()
+
+
+def response_by(dimension: str, scope: ResponseScope) -> pd.DataFrame:
     """First response per channel, team, agent, responder type (human vs AI agent), hour of day, bucket, overall."""
-    if dimension not in RESPONSE_DIMENSIONS:
+    if dimension not in RESPONSE_BREAKDOWNS:
         raise ValueError(f"unknown response-time breakdown {dimension!r}; known: {RESPONSE_DIMENSIONS}")
-    df = run(SQL_RESPONSE_BY, (dimension,))
+    value, sort, answered_only = RESPONSE_BREAKDOWNS[dimension]
+    sql = SQL_RESPONSE_BY.format(
+        value=value,
+        sort=sort,
+        answered="and is_answered" if answered_only else "",
+        filters=scope.filters.sql(),
+    )
+    df = run(sql, (scope.start, scope.end, *scope.filters.params()))
     if dimension == "responder_type":
         df["label"] = df["label"].map(lambda v: RESPONDER_LABELS.get(v, v))
     return df
 
 
-def response_overall() -> dict[str, Any]:
-    row = response_by("overall")
+def response_overall(scope: ResponseScope) -> dict[str, Any]:
+    row = response_by("overall", scope)
+    if row.empty:
+        return {"conversations": 0}
     return {c: _scalar(row, c) for c in row.columns}
 
 
-def response_by_hour() -> pd.DataFrame:
-    df = response_by("hour_of_day")
+def response_by_hour(scope: ResponseScope) -> pd.DataFrame:
+    df = response_by("hour_of_day", scope)
     df = df[df["label"].str.isdigit()].copy()
     df["hour_of_day"] = df["label"].astype(int)
     return df.sort_values("hour_of_day")
 
 
-def response_distribution() -> pd.DataFrame:
+def response_distribution(scope: ResponseScope) -> pd.DataFrame:
     """Conversations per first-response bucket, fastest first ('no response' last)."""
-    df = response_by("response_bucket").sort_values("dimension_sort")
+    df = response_by("response_bucket", scope).sort_values("dimension_sort")
     total = df["conversations"].sum()
     df["share"] = df["conversations"] / total if total else None
     return df
+
 
 # --------------------------------------------------------------------------------------------------
 # Contacts (one at a time)

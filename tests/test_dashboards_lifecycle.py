@@ -11,6 +11,7 @@ import json
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 import yaml
 from dashboard_helpers import (  # noqa: F401
@@ -266,6 +267,63 @@ def test_response_times_match_the_conversations(monkeypatch, dashboard_warehouse
         for first, last in _query(dashboard_warehouse, "select first_name, last_name from staging.stg_respondio__users")
     }
     assert agents and agents <= names  # names, not ids
+
+
+def test_response_breakdowns_over_all_history_equal_the_all_time_mart(monkeypatch, dashboard_warehouse):
+    """The page aggregates rpt_first_response_events per filter set; without filters over the whole history
+    every breakdown equals rpt_first_response_times, where the aggregation is defined for BI tools."""
+    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(dashboard_warehouse))
+    first_day, last_day = queries.response_bounds()
+    scope = queries.ResponseScope(first_day, last_day)
+    columns = ["conversations", "answered_conversations", "answered_by_human", "answered_by_ai_agent",
+               "median_seconds", "p90_seconds", "share_within_5m", "share_within_1h", "share_within_24h"]
+    for dimension in queries.RESPONSE_DIMENSIONS:
+        shown = queries.response_by(dimension, scope)
+        if dimension == "responder_type":
+            shown["label"] = shown["label"].map({v: k for k, v in queries.RESPONDER_LABELS.items()})
+        rows = _query(
+            dashboard_warehouse,
+            "select dimension_value, conversations, answered_conversations, answered_by_human, answered_by_ai_agent, "
+            "median_first_response_seconds, p90_first_response_seconds, share_within_5_minutes, "
+            "share_within_1_hour, share_within_24_hours from marts.rpt_first_response_times where dimension = ?",
+            [dimension],
+        )
+        mart = pd.DataFrame(rows, columns=["label", *columns]).sort_values("label").reset_index(drop=True)
+        shown = shown[["label", *columns]].sort_values("label").reset_index(drop=True)
+        assert len(mart) > 0, dimension
+        pd.testing.assert_frame_equal(shown, mart, check_dtype=False, rtol=1e-9, obj=dimension)
+
+
+def test_response_times_follow_the_date_range_and_filters(monkeypatch, dashboard_warehouse):
+    at = _app(monkeypatch, dashboard_warehouse, RESPONSE)
+    _no_trouble(at)
+    first_day, last_day = at.date_input(key="response_range").value
+    assert (first_day, last_day) == tuple(
+        pd.Timestamp(v).date()
+        for v in _query(dashboard_warehouse,
+                        "select min(first_inbound_date), max(first_inbound_date) from marts.rpt_first_response_events")[0]
+    )
+    start = last_day - dt.timedelta(days=13)
+    channel = _query(
+        dashboard_warehouse,
+        "select channel from marts.rpt_first_response_events where first_inbound_date >= ? "
+        "group by channel order by count(*) desc limit 1",
+        [start],
+    )[0][0]
+    at.date_input(key="response_range").set_value((start, last_day)).run()
+    at.selectbox(key="response_channel").set_value(channel).run()
+    _no_trouble(at)
+    answered, median = _query(
+        dashboard_warehouse,
+        "select count(first_response_seconds), median(first_response_seconds) from marts.rpt_first_response_events "
+        "where first_inbound_date between ? and ? and channel = ?",
+        [start, last_day, channel],
+    )[0]
+    metrics = _metrics(at)
+    assert metrics["Answered"][0] == fmt_int(answered)
+    assert metrics["Median first response"][0] == ui.fmt_duration(median)
+    assert set(at.dataframe[0].value["label"]) == {channel}
+
 
 
 def test_duration_axis_reads_as_durations():

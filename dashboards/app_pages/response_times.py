@@ -3,12 +3,27 @@
 import streamlit as st
 
 from dashboards import charts, queries, ui
+from dashboards.filters import filter_bar
 
 queries.require(*queries.RESPONSE_MARTS)
 
-overall = queries.response_overall()
-if not overall.get("conversations"):
+first_day, last_day = queries.response_bounds()
+if first_day is None:
     st.info("No conversation with an inbound message yet.")
+    st.stop()
+start, end, filters = filter_bar(
+    "response",
+    first_day,
+    last_day,
+    date_label="First inbound message between",
+    date_help="Conversations are counted on the day of their first inbound message (default: all of them).",
+    default_days=None,
+)
+scope = queries.ResponseScope(start, end, filters)
+overall = queries.response_overall(scope)
+if not overall.get("conversations"):
+    st.info("No conversation with an inbound message in this date range with these filters: widen the range or "
+            "clear a filter.")
     st.stop()
 cards = st.columns(5)
 cards[0].metric(
@@ -39,12 +54,12 @@ cards[4].metric(
 
 st.subheader("Distribution")
 st.caption("How long do conversations wait for their first reply? Conversations per bucket, share on top.")
-st.altair_chart(charts.response_distribution(queries.response_distribution()), width="stretch")
+st.altair_chart(charts.response_distribution(queries.response_distribution(scope)), width="stretch")
 
 st.subheader("By channel, team, agent")
 DIMENSIONS = {"Channel": "channel", "Team": "team", "Agent": "agent", "Human vs AI agent": "responder_type"}
 choice = st.segmented_control("By", list(DIMENSIONS), default="Channel", key="response_dimension") or "Channel"
-by = queries.response_by(DIMENSIONS[choice])
+by = queries.response_by(DIMENSIONS[choice], scope)
 if by.empty:
     st.info(f"No answered conversation to break down by {choice.lower()}.")
 else:
@@ -77,4 +92,4 @@ else:
 
 st.subheader("By hour of day")
 st.caption("When do replies lag? Median first response by the UTC hour of the first inbound message.")
-st.altair_chart(charts.response_by_hour(queries.response_by_hour()), width="stretch")
+st.altair_chart(charts.response_by_hour(queries.response_by_hour(scope)), width="stretch")
