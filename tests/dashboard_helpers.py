@@ -198,3 +198,32 @@ def expected_overview(
         }
     finally:
         con.close()
+
+
+def page_problems(warehouse: Path) -> dict[str, list[str]]:
+    """Every page of dashboards/app.py run on ``warehouse`` as a user opens it: what it raised or showed as an
+    error or a warning, per page (empty: every page rendered cleanly; info lines such as "no sync has run
+    yet" are how a page says that a mart is empty, and are fine)."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    previous = os.environ.get("LIFECYCLE_WAREHOUSE")
+    os.environ["LIFECYCLE_WAREHOUSE"] = str(warehouse)
+    problems: dict[str, list[str]] = {}
+    try:
+        for page in app_pages():
+            at = AppTest.from_file(str(APP), default_timeout=120)
+            at.run()
+            if not page.default:
+                at.switch_page(page.file).run()
+            found = [f"exception: {e.value}" for e in at.exception] + [f"error: {e.value}" for e in at.error]
+            found += [f"warning: {w.value}" for w in at.warning]
+            if found:
+                problems[page.file] = found
+    finally:
+        if previous is None:
+            os.environ.pop("LIFECYCLE_WAREHOUSE", None)
+        else:
+            os.environ["LIFECYCLE_WAREHOUSE"] = previous
+    return problems

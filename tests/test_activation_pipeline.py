@@ -65,6 +65,11 @@ def test_orders_only_warehouse_runs_every_sync_and_a_failing_one_fails_alone(tmp
         shown = dict(served.execute("select sync_name, status from marts.rpt_activation_sync_runs").fetchall())
     assert shown == {name: r[0] for name, r in runs.items()}
 
+    # a new user's first look: every dashboard page renders on a warehouse that holds only orders
+    from dashboard_helpers import page_problems
+
+    assert page_problems(wh) == {}
+
     # the same warehouse, hubspot back to a dry run: every sync succeeds, the empty ones with 0 rows
     del run_config["resources"]["hubspot_destination"]
     syncs = [dg.AssetKey([n]) for n in enabled]

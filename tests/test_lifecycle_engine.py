@@ -171,6 +171,10 @@ def test_switching_preset_and_adding_a_stage_changes_every_mart(demo_warehouse, 
     assert {"seg_hot_leads", "seg_winback_dormant", "seg_cold_leads", "seg_conversion_events",
             "seg_quiet_leads_from_ads", "seg_whatsapp_repeat_customers"} <= five["segments"]
     assert five["empty_segments"] <= {"seg_hot_leads_awaiting_reply"}, five["empty_segments"]
+    # and every dashboard page renders with the five-stage preset's names
+    from dashboard_helpers import page_problems
+
+    assert page_problems(tmp_path / "five.duckdb") == {}
 
     respond = yaml.safe_load((PRESETS / "respond_io.yml").read_text())
     stages = respond["stages"] + [{"name": "Repeat Customer", "order": 5, "rules": [{"signal": "repeat_purchase"}]}]
