@@ -4,8 +4,8 @@
   columns, in key order). It is written first, to a temporary file renamed over the old one, so a
   reader never sees half a file and a failed write changes no state.
 - ``mode: append``: every run writes the rows that are new or changed since the last run to
-  ``<path>/<file_name>/<time>_<n>.<format>``, one file per committed chunk (a feed for tools that load
-  increments).
+  ``<path>/<file_name>/<run start>_<chunk number>_<random>.<format>``, one file per committed chunk, whose
+  names sort in the order they were written (a feed for tools that load increments in name order).
 
 A dry run writes nothing there: the outbox holds the file it would write (CSV as text, Parquet as
 base64). Column names are the mapping's keys.
@@ -14,6 +14,7 @@ base64). Column names are the mapping's keys.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -73,6 +74,10 @@ class FileDestination(Destination):
 
     settings: FileSettings
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._chunk_numbers = itertools.count(1)  # next() is atomic: concurrent senders get distinct numbers
+
     @classmethod
     def check(cls, config, settings: FileSettings) -> list[str]:
         if not config.mapping:
@@ -108,7 +113,10 @@ class FileDestination(Destination):
     def deliver(self, phase: Phase, sender: Any) -> dict[str, Outcome] | None:
         if self.config.mode == "append" and not phase.removal:
             folder = self._target().with_suffix("")
-            name = f"{self.now:%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}.{self.settings.format}"
+            # names sort in the order the rows were sent: the run's start to the microsecond, then the chunk's
+            # number in the run (two runs in one second, or two chunks of a run, must not sort by chance)
+            number = next(self._chunk_numbers)
+            name = f"{self.now:%Y%m%dT%H%M%S%f}_{number:06d}_{uuid.uuid4().hex[:8]}.{self.settings.format}"
             self._write(folder / name, encode_table([i.data for i in phase.items], list(self.config.mapping),
                                                     self.settings.format), sender, len(phase.items))
         # mirror: the snapshot written before the chunks holds the rows, and lacks the removed ones

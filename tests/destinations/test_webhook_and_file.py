@@ -101,6 +101,26 @@ def test_file_append_writes_only_new_and_changed_rows_as_parquet(wh, tmp_path):
     assert len(tables[0]) == 10 and tables[1] == [{"contact_id": "c0004", "email": "p4@example.com", "score": 40.0}]
 
 
+def test_file_append_names_sort_in_the_order_rows_were_written(wh, tmp_path):
+    """A feed is loaded in name order: chunks of one run, and runs a millisecond apart, sort as written."""
+    import datetime as dt
+
+    out = tmp_path / "exports"
+    config = file_config(out, "append", "csv")
+    config = config.model_copy(update={"commit_every": 3})  # a file per committed chunk
+    write_segment(wh, "seg_test", [row(i) for i in range(10)], TYPES)
+    start = dt.datetime(2026, 12, 3, 9, 30, 0, tzinfo=dt.UTC)
+    run_sync(config, warehouse=wh, dry_run=False, now=start)
+    write_segment(wh, "seg_test", [row(i, score=-1.0) for i in range(10)], TYPES)
+    run_sync(config, warehouse=wh, dry_run=False, now=start + dt.timedelta(milliseconds=1))
+    files = sorted((out / "winback").glob("*.csv"))
+    assert len(files) == 8  # 4 chunks of at most 3 rows per run
+    written = [r for f in files for r in csv.DictReader(io.StringIO(f.read_text()))]
+    assert [(r["contact_id"], float(r["score"])) for r in written] == (
+        [(f"c{i:04d}", float(i)) for i in range(10)] + [(f"c{i:04d}", -1.0) for i in range(10)]
+    )
+
+
 def test_file_dry_run_writes_only_the_outbox(wh, tmp_path):
     write_segment(wh, "seg_test", [row(1), row(2)], TYPES)
     result = run_sync(file_config(tmp_path / "exports", "mirror"), warehouse=wh, dry_run=True,
