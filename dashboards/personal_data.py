@@ -43,6 +43,12 @@ def for_display(df: pd.DataFrame, sensitive: Iterable[str] = ()) -> pd.DataFrame
     return df if allowed() else masked(df, sensitive)
 
 
+def csv_bytes(df: pd.DataFrame, sensitive: Iterable[str] = (), show: bool | None = None) -> bytes:
+    """What a CSV download holds: masked unless ``show`` (default: :func:`allowed`)."""
+    allowed_now = allowed() if show is None else show
+    return (df if allowed_now else masked(df, sensitive)).to_csv(index=False).encode("utf-8")
+
+
 def _missing(value: object) -> bool:
     try:
         return bool(pd.isna(value))

@@ -147,6 +147,22 @@ def test_preview_is_masked_and_shows_the_yaml_definition(monkeypatch, segments_w
     assert any(v in shown for v in personal)
 
 
+def test_the_csv_download_is_masked_unless_allowed(monkeypatch, segments_warehouse):
+    """The whole segment as the Download CSV button builds it when clicked: every row, masked like the preview."""
+    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(segments_warehouse))
+    monkeypatch.delenv(personal_data.SETTING, raising=False)
+    rows = queries.segment_rows("seg_cold_leads")
+    raw = _sql(segments_warehouse, "select email, phone, first_name, last_name from segments.seg_cold_leads")
+    personal = {v for r in raw for v in r if v and len(v) > 2}
+    masked = personal_data.csv_bytes(rows).decode("utf-8")
+    assert len(masked.strip().splitlines()) == len(raw) + 1  # every row and the header
+    assert personal and not [v for v in personal if v in masked]
+    assert EMAIL.findall(masked) == []
+    assert personal_data.csv_bytes(rows, show=True).decode("utf-8").count("@") >= len([r for r in raw if r[0]])
+    monkeypatch.setenv(personal_data.SETTING, "1")
+    assert any(v in personal_data.csv_bytes(rows).decode("utf-8") for v in personal)
+
+
 def test_an_empty_segment_and_an_empty_catalog_show_info(monkeypatch, segments_warehouse, tmp_path):
     at = _page(monkeypatch, segments_warehouse)
     at.selectbox(key="segment_preview").set_value(EMPTIED.removeprefix("seg_")).run()

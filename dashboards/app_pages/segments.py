@@ -1,6 +1,7 @@
 """Segments: every segment with its size, definition and last sync per destination; a masked preview and a
 CSV download; and the segment builder (filters -> live count, masked preview, CSV, a YAML segment file)."""
 
+import functools
 import json
 
 import streamlit as st
@@ -9,6 +10,14 @@ import yaml
 from dashboards import charts, personal_data, queries, segment_builder, ui
 
 queries.require(*queries.SEGMENT_MARTS)
+
+def _segment_csv(model: str, sensitive: tuple[str, ...], show: bool) -> bytes:
+    return personal_data.csv_bytes(queries.segment_rows(model), sensitive, show)
+
+
+def _builder_csv(filters: dict, show: bool) -> bytes:
+    return personal_data.csv_bytes(queries.builder_rows(filters), (), show)
+
 
 MASK_NOTE = (
     "E-mails, phones and names are masked. Whoever runs the dashboards for people allowed to see them can set "
@@ -141,9 +150,8 @@ with catalog_tab:
             )
             st.download_button(
                 "Download CSV",
-                personal_data.for_display(queries.segment_rows(row["segment_model"]), sensitive)
-                .to_csv(index=False)
-                .encode("utf-8"),
+                # built when clicked (a whole segment, masked row by row, is too slow for every page run)
+                functools.partial(_segment_csv, row["segment_model"], tuple(sensitive), personal_data.allowed()),
                 file_name=f"{chosen}.csv",
                 mime="text/csv",
                 key="segment_csv",
@@ -253,7 +261,7 @@ with builder_tab:
             )
             st.download_button(
                 "Download CSV",
-                personal_data.for_display(queries.builder_rows(filters)).to_csv(index=False).encode("utf-8"),
+                functools.partial(_builder_csv, dict(filters), personal_data.allowed()),
                 file_name="segment.csv",
                 mime="text/csv",
                 key="builder_csv",
