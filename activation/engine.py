@@ -341,22 +341,30 @@ def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _C
     acked: list[tuple[str, str, str | None, str | None]] = []
     failed: list[tuple[str, str, str | None]] = []
     accounting = chunk.accounting
+    sent = "would_send" if dry_run else "sent"
+    get, account, ack = outcomes.get, accounting.append, acked.append
     for rec in chunk.records:
-        outcome = outcomes.get(rec.key) or Fail("the destination returned no result for this record")
+        outcome = get(rec.key)
+        if type(outcome) is Ack:  # the common case first: one pass of plain appends
+            account((rec.key, sent, None, rec.row_hash))
+            ack((rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state) if outcome.state else None))
+            continue
+        if outcome is None:
+            outcome = Fail("the destination returned no result for this record")
         if isinstance(outcome, Ack):
-            result.rows_sent += 1
-            accounting.append((rec.key, "would_send" if dry_run else "sent", None, rec.row_hash))
-            acked.append((rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state)))
+            account((rec.key, sent, None, rec.row_hash))
+            ack((rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state)))
         elif isinstance(outcome, Skip):
             result.rows_skipped += 1
             result.skip_reasons[outcome.reason] += 1
-            accounting.append((rec.key, "skipped", outcome.reason, rec.row_hash))
+            account((rec.key, "skipped", outcome.reason, rec.row_hash))
         else:
             reason = redact(outcome.reason)
             result.rows_failed += 1
             result.fail_reasons[reason] += 1
-            accounting.append((rec.key, "failed", reason, rec.row_hash))
+            account((rec.key, "failed", reason, rec.row_hash))
             failed.append((rec.key, reason, rec.row_hash))
+    result.rows_sent += len(acked)
     if dry_run:
         with state.db.transaction():
             state.record(accounting)

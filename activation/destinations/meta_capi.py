@@ -200,9 +200,30 @@ _HASHED_SET = frozenset(HASHED)
 _NOT_HASHED_SET = frozenset(NOT_HASHED)
 
 
-@lru_cache(maxsize=262144)
+_CACHE_LIMIT = 262144
+_digests: dict[tuple[str, Any, str | None, str | None], tuple[str | None, str | None]] = {}
+
+
 def _hashed(key: str, value: Any, default_region: str | None, country: str | None) -> tuple[str | None, str | None]:
-    """(hash, None) or (None, reason): one value normalised and hashed, cached (events repeat their contacts)."""
+    """(hash, None) or (None, reason): one value normalised and hashed, cached (events repeat their contacts).
+
+    A plain dict rather than ``lru_cache``: this runs for every identifier of every event, and a dict
+    lookup is the cheapest cache there is; it is emptied when full.
+    """
+    if type(value) is not str:  # 1, 1.0 and True are equal dict keys but normalise differently
+        return _hash_one(key, value, default_region, country)
+    cache_key = (key, value, default_region, country)
+    found = _digests.get(cache_key)
+    if found is not None:
+        return found
+    found = _hash_one(key, value, default_region, country)
+    if len(_digests) >= _CACHE_LIMIT:
+        _digests.clear()
+    _digests[cache_key] = found
+    return found
+
+
+def _hash_one(key: str, value: Any, default_region: str | None, country: str | None) -> tuple[str | None, str | None]:
     text = value.strip() if isinstance(value, str) else value
     if isinstance(text, str) and _HEX64.match(text):
         return text, None
@@ -225,35 +246,51 @@ def hash_user_data(user: Mapping[str, Any], default_region: str | None) -> dict[
     out: dict[str, Any] = {}
     country = user.get("country")
     country_code = country.strip().lower() if isinstance(country, str) and len(country.strip()) == 2 else None
+    digests = _digests
     for key, raw in user.items():
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if raw is None:
             continue
-        if key in _NOT_HASHED_SET:
-            out[key] = str(raw).strip() if not isinstance(raw, (list, tuple)) else [str(v).strip() for v in raw]
-            continue
-        if key not in _HASHED_SET:
+        if key in _HASHED_SET:
+            region = default_region if key == "ph" or key == "zp" else None
+            zp_country = country_code if key == "zp" else None
+            if type(raw) is str:  # the common case, inlined: one dict lookup per identifier
+                found = digests.get((key, raw, region, zp_country))
+                if found is None:
+                    if not raw.strip():
+                        continue
+                    found = _hashed(key, raw, region, zp_country)
+                if found[0] is not None:
+                    out[key] = found[0]
+                elif raw.strip():  # a blank value is no value, not a bad one
+                    _left_out(key, found[1] or "cannot be normalised")
+                continue
+            if isinstance(raw, (list, tuple)):
+                hashed = []
+                for v in raw:
+                    if v is None:
+                        continue
+                    digest, reason = _hashed(key, v, region, zp_country)
+                    if digest is None:
+                        _left_out(key, reason or "cannot be normalised")
+                    else:
+                        hashed.append(digest)
+                if hashed:
+                    out[key] = hashed
+                continue
+            digest, reason = _hashed(key, raw, region, zp_country)
+            if digest is None:
+                _left_out(key, reason or "cannot be normalised")
+            else:
+                out[key] = digest
+        elif key in _NOT_HASHED_SET:
+            if isinstance(raw, (list, tuple)):
+                out[key] = [str(v).strip() for v in raw]
+            else:
+                text = str(raw).strip()
+                if text:
+                    out[key] = text
+        elif not (isinstance(raw, str) and not raw.strip()):
             _left_out(key, "not a user_data parameter")
-            continue
-        region = default_region if key == "ph" or key == "zp" else None
-        zp_country = country_code if key == "zp" else None
-        if isinstance(raw, (list, tuple)):
-            hashed = []
-            for v in raw:
-                if v is None:
-                    continue
-                digest, reason = _hashed(key, v, region, zp_country)
-                if digest is None:
-                    _left_out(key, reason or "cannot be normalised")
-                else:
-                    hashed.append(digest)
-            if hashed:
-                out[key] = hashed
-            continue
-        digest, reason = _hashed(key, raw, region, zp_country)
-        if digest is None:
-            _left_out(key, reason or "cannot be normalised")
-        else:
-            out[key] = digest
     return out
 
 

@@ -65,6 +65,20 @@ def test_a_value_that_cannot_be_normalised_is_left_out_and_logged_without_the_va
     assert "555-1212" not in text and "not-an-email" not in text and "Freedonia" not in text
 
 
+
+def test_cached_hashes_tell_equal_values_of_different_types_and_blank_values_apart(caplog):
+    caplog.set_level(logging.DEBUG, logger="activation.meta_capi")
+    # 1, 1.0 and True are one dict key in Python; their normalised texts differ, so must their hashes
+    assert [hash_user_data({"external_id": v}, None) for v in (1, 1.0, True, "1")] == [
+        {"external_id": sha("1")}, {"external_id": sha("1.0")}, {"external_id": sha("True")}, {"external_id": sha("1")}]
+    # a blank value is no value (nothing logged), even once the same blank was hashed inside a list
+    assert hash_user_data({"em": ["  ", "a@b.co"]}, None) == {"em": [sha("a@b.co")]}
+    caplog.clear()
+    assert hash_user_data({"em": "  ", "fn": "Ann"}, None) == {"fn": sha("ann")}
+    assert "left out" not in caplog.text
+    # the same raw phone under two default regions is two numbers
+    assert hash_user_data({"ph": "07700 900123"}, "GB") != hash_user_data({"ph": "07700 900123"}, "DE")
+
 # --- syncs against the server --------------------------------------------------------------------------
 TYPES = {"event_id": "varchar", "event_name": "varchar", "event_time": "timestamp", "value": "double",
          "currency": "varchar", "contact_id": "varchar", "email": "varchar", "phone": "varchar",

@@ -22,6 +22,30 @@ def row(i: int, **over) -> dict:
     return {"contact_id": f"c{i:04d}", "email": f"p{i}@example.com", "score": float(i), **over}
 
 
+def test_request_bodies_encode_what_the_standard_library_encodes():
+    """stable_json is orjson now: the same JSON document for every type a segment row or payload holds."""
+    import dataclasses
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    import numpy as np
+
+    from activation.destinations.base import stable_json
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    value = {"s": "Zoë 東京 \u2028", "i": 2**53 + 1, "f": [0.1, 1e-7, 1e16, 10.0, -0.0], "b": True, "n": None,
+             "d": Decimal("10.50"), "t": datetime(2026, 1, 2, 3, 4, 5, 6), "tz": datetime(2026, 1, 2, tzinfo=UTC),
+             "day": date(2026, 1, 2), "tuple": (1, "a"), "np": np.float64(2.5), "npi": np.int64(7), 1: "int key",
+             "dc": Point(1), "nested": [{"a": [1, {"b": "c"}]}]}
+    expected = json.loads(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str))
+    assert json.loads(stable_json(value)) == expected
+    assert json.loads(stable_json({"big": 2**70})) == {"big": 2**70}  # beyond orjson: the standard library
+    assert stable_json({"b": 1, "a": 2}) == b'{"b":1,"a":2}'  # compact, key order as built
+
+
 @pytest.fixture
 def wh(tmp_path):
     return WarehouseTarget.duckdb(tmp_path / "w.duckdb")
