@@ -11,7 +11,9 @@ SQL ?= dbt_project
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (CI images often set it), every process would
+	# otherwise compile dagster, dbt and pandas from source again: 4 s of each `lifecycle` or `dbt` start
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	touch $(STAMP)
 
