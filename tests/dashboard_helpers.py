@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = PROJECT_ROOT / "dashboards" / "app.py"
@@ -35,6 +40,67 @@ def dashboard_warehouse_fixture(demo_warehouse, tmp_path_factory) -> Path:
 
 def fmt_int(n: int) -> str:
     return f"{int(n):,}"
+
+
+def sql_rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of ``sql`` on the warehouse at ``path``, opened read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def sql_value(path: Path, sql: str, params: list | None = None):
+    """The first column of the first row of ``sql``."""
+    return sql_rows(path, sql, params)[0][0]
+
+
+# --------------------------------------------------------------------------------------------------
+# AppTest runs of dashboards/app.py
+# --------------------------------------------------------------------------------------------------
+def open_app(monkeypatch, warehouse: Path, page: str | None = None, timeout: int = 90) -> AppTest:
+    """dashboards/app.py run on ``warehouse`` as a user opens it, then switched to ``page`` (a file such as
+    "app_pages/funnel.py") unless that is the default page, which the first run shows already."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.run()
+    if page is not None and page != _default_page():
+        at.switch_page(page).run()
+    return at
+
+
+@functools.cache
+def _default_page() -> str:
+    return next(p.file for p in app_pages() if p.default)
+
+
+def no_trouble(at: AppTest) -> None:
+    """The page raised nothing and shows no error and no warning."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert not at.warning, [w.value for w in at.warning]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    """The cards on the page: {label: value}."""
+    return {m.label: m.value for m in at.metric}
+
+
+def metrics_with_deltas(at: AppTest) -> dict[str, tuple[str, str]]:
+    """The cards on the page with their deltas: {label: (value, delta)}."""
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def frame(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column`` (as a column or as the name of its index)."""
+    for df in at.dataframe:
+        value = df.value
+        if column in value.columns or value.index.name == column:
+            return value
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
 
 
 def expected_kpis(path: Path) -> dict[str, int | float | str | None]:

@@ -6,8 +6,13 @@ import subprocess
 import sys
 
 import pytest
-from dashboard_helpers import APP, app_pages, dashboard_warehouse_fixture, sample_contact  # noqa: F401
-from streamlit.testing.v1 import AppTest
+from dashboard_helpers import (  # noqa: F401
+    app_pages,
+    dashboard_warehouse_fixture,
+    no_trouble,
+    open_app,
+    sample_contact,
+)
 
 from dashboards import ui
 
@@ -26,23 +31,6 @@ PAGES = [
 ]
 
 
-def _app(monkeypatch, warehouse) -> AppTest:
-    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    return at
-
-
-def _no_trouble(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert not at.warning, [w.value for w in at.warning]
-
-
-def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
 def test_every_app_page_is_listed_here():
     """PAGES above must follow dashboards/app.py (the browser test reads the app's list itself)."""
     assert sorted(PAGES) == sorted(p.file for p in app_pages())
@@ -50,10 +38,8 @@ def test_every_app_page_is_listed_here():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(monkeypatch, dashboard_warehouse, page):
-    at = _app(monkeypatch, dashboard_warehouse)
-    if page != PAGES[0]:
-        at.switch_page(page).run()
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, page)
+    no_trouble(at)
     if page.endswith("contacts.py"):
         assert at.text_input(key="contact_lookup").value == ""
     elif page.endswith("activation_health.py"):  # the demo build runs no sync: the page says so
@@ -64,10 +50,9 @@ def test_every_page_renders(monkeypatch, dashboard_warehouse, page):
 
 def test_contact_lookup_shows_history_and_masks_pii(monkeypatch, dashboard_warehouse):
     contact_id, n_spells, email = sample_contact(dashboard_warehouse)
-    at = _app(monkeypatch, dashboard_warehouse)
-    at.switch_page("app_pages/contacts.py").run()
+    at = open_app(monkeypatch, dashboard_warehouse, "app_pages/contacts.py")
     at.text_input(key="contact_lookup").input(contact_id).run()
-    _no_trouble(at)
+    no_trouble(at)
     history = at.dataframe[0].value
     assert len(history) == n_spells
     rendered = " ".join(
@@ -99,12 +84,11 @@ def test_contact_lookup_by_email_or_phone_finds_the_contact(monkeypatch, dashboa
         ).fetchone()
     finally:
         con.close()
-    at = _app(monkeypatch, dashboard_warehouse)
-    at.switch_page("app_pages/contacts.py").run()
+    at = open_app(monkeypatch, dashboard_warehouse, "app_pages/contacts.py")
     spaced_phone = f"{phone[:3]} {phone[3:7]}-{phone[7:]}"
     for lookup in (email.upper(), f"  {email} ", spaced_phone):
         at.text_input(key="contact_lookup").input(lookup).run()
-        _no_trouble(at)
+        no_trouble(at)
         assert not at.warning, lookup
         assert len(at.dataframe[0].value) == spells, lookup
     # a partial e-mail finds nothing: the page never lists contacts by a fragment
@@ -114,9 +98,7 @@ def test_contact_lookup_by_email_or_phone_finds_the_contact(monkeypatch, dashboa
 
 @pytest.mark.parametrize("page", PAGES)
 def test_missing_warehouse_shows_a_warning(monkeypatch, tmp_path, page):
-    at = _app(monkeypatch, tmp_path / "absent.duckdb")
-    if page != PAGES[0]:
-        at.switch_page(page).run()
+    at = open_app(monkeypatch, tmp_path / "absent.duckdb", page)
     assert not at.exception
     assert len(at.warning) == 1
     assert "lifecycle run" in at.warning[0].value
@@ -127,7 +109,7 @@ def test_unbuilt_warehouse_names_the_missing_marts(monkeypatch, tmp_path):
 
     path = tmp_path / "raw_only.duckdb"
     duckdb.connect(str(path)).close()
-    at = _app(monkeypatch, path)
+    at = open_app(monkeypatch, path)
     assert not at.exception
     assert "marts.rpt_lifecycle_kpis_daily" in at.warning[0].value and "lifecycle run" in at.warning[0].value
 
@@ -145,7 +127,7 @@ def test_locked_warehouse_offers_a_retry(monkeypatch, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        at = _app(monkeypatch, path)
+        at = open_app(monkeypatch, path)
         assert not at.exception
         assert "locked by a running pipeline" in at.warning[0].value
         retry = at.button(key="retry_locked")

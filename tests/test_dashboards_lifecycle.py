@@ -15,12 +15,15 @@ import pandas as pd
 import pytest
 import yaml
 from dashboard_helpers import (  # noqa: F401
-    APP,
     PROJECT_ROOT,
     dashboard_warehouse_fixture,
     expected_kpis,
     expected_overview,
     fmt_int,
+    metrics_with_deltas,
+    no_trouble,
+    open_app,
+    sql_rows,
 )
 from streamlit.testing.v1 import AppTest
 
@@ -34,25 +37,6 @@ LOST = "app_pages/lost_stages.py"
 RESPONSE = "app_pages/response_times.py"
 
 
-def _app(monkeypatch, warehouse, page: str = OVERVIEW) -> AppTest:
-    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    if page != OVERVIEW:
-        at.switch_page(page).run()
-    return at
-
-
-def _no_trouble(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert not at.warning, [w.value for w in at.warning]
-
-
-def _metrics(at: AppTest) -> dict[str, tuple[str, str]]:
-    return {m.label: (m.value, m.delta) for m in at.metric}
-
-
 def _chart_values(at: AppTest, index: int) -> list[dict]:
     """The rows a chart draws (Streamlit sends them beside the spec, as Arrow)."""
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
@@ -64,14 +48,6 @@ def _chart_values(at: AppTest, index: int) -> list[dict]:
     if not rows:
         rows.extend(json.loads(proto.spec).get("datasets", {}).get("data", []))
     return rows
-
-
-def _query(path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 CARD_FORMATS = {
@@ -99,49 +75,51 @@ def _check_cards(shown: dict, now: dict, before: dict) -> None:
 # Overview
 # --------------------------------------------------------------------------------------------------
 def test_overview_kpis_and_deltas_match_the_facts(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse)
+    no_trouble(at)
     now = expected_overview(dashboard_warehouse)
     days = (now["end"] - now["start"]).days + 1
     before = expected_overview(
         dashboard_warehouse, now["start"] - dt.timedelta(days=days), now["start"] - dt.timedelta(days=1)
     )
     assert at.date_input(key="overview_range").value == (now["start"], now["end"])
-    _check_cards(_metrics(at), now, before)
+    _check_cards(metrics_with_deltas(at), now, before)
     # the demo business has a real funnel in its last 30 days: something in every count, money both ways
     assert min(now["new_leads"], now["hot_leads"], now["customers"], now["cold_leads"]) > 0
     assert now["revenue"] > 0 and now["ad_spend"] > 0
 
 
 def test_overview_filters_change_the_numbers(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
+    at = open_app(monkeypatch, dashboard_warehouse)
     first, last = at.date_input(key="overview_range").value
     whole = expected_overview(dashboard_warehouse)
     at.selectbox(key="overview_channel").set_value("whatsapp").run()
-    _no_trouble(at)
+    no_trouble(at)
     now = expected_overview(dashboard_warehouse, first, last, channel="whatsapp")
     days = (last - first).days + 1
     before = expected_overview(
         dashboard_warehouse, first - dt.timedelta(days=days), first - dt.timedelta(days=1), channel="whatsapp"
     )
-    _check_cards(_metrics(at), now, before)
+    _check_cards(metrics_with_deltas(at), now, before)
     assert 0 < now["new_leads"] < whole["new_leads"]
-    assert _metrics(at)["Revenue"][0] == "–"  # spend and revenue are not split by messaging channel
+    assert metrics_with_deltas(at)["Revenue"][0] == "–"  # spend and revenue are not split by messaging channel
 
     # a wider range: more leads
     at.selectbox(key="overview_channel").set_value(None).run()
     start = first - dt.timedelta(days=60)
     at.date_input(key="overview_range").set_value((start, last)).run()
-    _no_trouble(at)
-    assert _metrics(at)["New leads"][0] == fmt_int(expected_overview(dashboard_warehouse, start, last)["new_leads"])
+    no_trouble(at)
+    assert metrics_with_deltas(at)["New leads"][0] == fmt_int(
+        expected_overview(dashboard_warehouse, start, last)["new_leads"]
+    )
 
 
 def test_overview_filter_that_leaves_nothing_shows_info(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
+    at = open_app(monkeypatch, dashboard_warehouse)
     at.selectbox(key="overview_channel").set_value("email").run()
     at.selectbox(key="overview_platform").set_value("tiktok").run()  # no e-mail lead comes from a TikTok ad
-    _no_trouble(at)
-    assert _metrics(at)["New leads"][0] == "0"
+    no_trouble(at)
+    assert metrics_with_deltas(at)["New leads"][0] == "0"
     assert any("Nothing happened" in i.value for i in at.info)
 
 
@@ -149,14 +127,14 @@ def test_overview_filter_that_leaves_nothing_shows_info(monkeypatch, dashboard_w
 # Funnel
 # --------------------------------------------------------------------------------------------------
 def test_funnel_stage_table_matches_the_entries(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, FUNNEL)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, FUNNEL)
+    no_trouble(at)
     start, end = at.date_input(key="funnel_range").value
     table = at.dataframe[0].value
     assert table["step_conversion"].iloc[0] == "entry stage"  # not "None"
     assert "None" not in table.to_csv() and "nan" not in table.to_csv()
     reached = dict(
-        _query(
+        sql_rows(
             dashboard_warehouse,
             "select s.stage_name, count(e.contact_id) from intermediate.int_lifecycle__stages s "
             "left join marts.fct_lifecycle_funnel_entries e on e.max_stage_order >= s.stage_order "
@@ -169,16 +147,16 @@ def test_funnel_stage_table_matches_the_entries(monkeypatch, dashboard_warehouse
     assert second["step_conversion"] == ui.fmt_pct(second["contacts_reached"] / table["contacts_reached"].iloc[0])
 
     at.date_input(key="funnel_range").set_value((start, start + (end - start) / 2)).run()
-    _no_trouble(at)
+    no_trouble(at)
     assert 0 < int(at.dataframe[0].value["contacts_reached"].iloc[0]) < int(table["contacts_reached"].iloc[0])
 
 
 def test_funnel_time_in_stage_and_cohorts(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, FUNNEL)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, FUNNEL)
+    no_trouble(at)
     months = len(at.dataframe[1].value)
     in_stage = at.dataframe[2].value.set_index("stage_name")
-    expected = _query(
+    expected = sql_rows(
         dashboard_warehouse,
         "select stage, median(duration_seconds), quantile_cont(duration_seconds, 0.9) "
         "from marts.fct_lifecycle_stage_spells where exited_at is not null group by stage",
@@ -188,15 +166,15 @@ def test_funnel_time_in_stage_and_cohorts(monkeypatch, dashboard_warehouse):
         assert in_stage.loc[stage, "p90_seconds"] == ui.fmt_duration(p90)
     assert len(at.get("vega_lite_chart")) >= 6  # funnel, cohorts, time to convert x2, time in stage x2, review...
     at.segmented_control(key="funnel_grain").set_value("week").run()
-    _no_trouble(at)
+    no_trouble(at)
     assert 2 <= months < len(at.dataframe[1].value)
 
 
 def test_funnel_filter_that_leaves_nothing_shows_info(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, FUNNEL)
+    at = open_app(monkeypatch, dashboard_warehouse, FUNNEL)
     at.selectbox(key="funnel_channel").set_value("email").run()
     at.selectbox(key="funnel_platform").set_value("tiktok").run()
-    _no_trouble(at)
+    no_trouble(at)
     assert any("No contact entered the funnel" in i.value for i in at.info)
 
 
@@ -204,15 +182,15 @@ def test_funnel_filter_that_leaves_nothing_shows_info(monkeypatch, dashboard_war
 # Lost stages
 # --------------------------------------------------------------------------------------------------
 def test_lost_stages_counts_and_readable_labels(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, LOST)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, LOST)
+    no_trouble(at)
     expected = dict(
-        _query(
+        sql_rows(
             dashboard_warehouse,
             "select lost_stage, count(*) from marts.fct_lifecycle_funnel_entries where is_lost group by 1",
         )
     )
-    shown = _metrics(at)
+    shown = metrics_with_deltas(at)
     assert shown["Entries lost"][0] == fmt_int(sum(expected.values()))
     for stage, count in expected.items():
         assert shown[stage][0] == fmt_int(count)
@@ -223,14 +201,14 @@ def test_lost_stages_counts_and_readable_labels(monkeypatch, dashboard_warehouse
 
     channels = {row["dimension_label"] for row in _chart_values(at, 2)}
     at.segmented_control(key="lost_dimension").set_value("Entry campaign").run()
-    _no_trouble(at)
+    no_trouble(at)
     campaigns = {row["dimension_label"] for row in _chart_values(at, 2)}
-    names = {r[0] for r in _query(dashboard_warehouse, "select campaign_name from marts.rpt_campaign_performance")}
+    names = {r[0] for r in sql_rows(dashboard_warehouse, "select campaign_name from marts.rpt_campaign_performance")}
     assert campaigns != channels
     assert campaigns - {"No campaign (organic)"} <= names and not any(c.isdigit() for c in campaigns)
 
     cold = {row["first_response_bucket"]: row for row in _chart_values(at, 3)}
-    by_bucket = _query(
+    by_bucket = sql_rows(
         dashboard_warehouse,
         "select first_response_bucket, count(*), count(*) filter (where lost_stage = 'Cold Lead') "
         "from marts.fct_lifecycle_funnel_entries group by 1",
@@ -244,27 +222,33 @@ def test_lost_stages_counts_and_readable_labels(monkeypatch, dashboard_warehouse
 # Response times
 # --------------------------------------------------------------------------------------------------
 def test_response_times_match_the_conversations(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, RESPONSE)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, RESPONSE)
+    no_trouble(at)
     expected = expected_kpis(dashboard_warehouse)
-    assert _metrics(at)["Answered"][0] == fmt_int(expected["answered_conversations"])
-    assert _metrics(at)["Median first response"][0] == ui.fmt_duration(expected["median_first_response_seconds"])
+    assert metrics_with_deltas(at)["Answered"][0] == fmt_int(expected["answered_conversations"])
+    assert metrics_with_deltas(at)["Median first response"][0] == ui.fmt_duration(
+        expected["median_first_response_seconds"]
+    )
     distribution = _chart_values(at, 0)
-    total = _query(dashboard_warehouse, "select count(*) from marts.fct_conversations where first_inbound_at is not null")
+    total = sql_rows(
+        dashboard_warehouse, "select count(*) from marts.fct_conversations where first_inbound_at is not null"
+    )
     assert sum(row["conversations"] for row in distribution) == total[0][0]
     assert [row["label"] for row in sorted(distribution, key=lambda r: r["dimension_sort"])][0] == "< 5 min"
 
     by_channel = at.dataframe[0].value
     assert by_channel["answered_conversations"].sum() == expected["answered_conversations"]
     at.segmented_control(key="response_dimension").set_value("Human vs AI agent").run()
-    _no_trouble(at)
+    no_trouble(at)
     assert set(at.dataframe[0].value["label"]) == {"Human agent", "AI agent"}
     at.segmented_control(key="response_dimension").set_value("Agent").run()
-    _no_trouble(at)
+    no_trouble(at)
     agents = set(at.dataframe[0].value["label"])
     names = {
         f"{first} {last}".strip()
-        for first, last in _query(dashboard_warehouse, "select first_name, last_name from staging.stg_respondio__users")
+        for first, last in sql_rows(
+            dashboard_warehouse, "select first_name, last_name from staging.stg_respondio__users"
+        )
     }
     assert agents and agents <= names  # names, not ids
 
@@ -281,7 +265,7 @@ def test_response_breakdowns_over_all_history_equal_the_all_time_mart(monkeypatc
         shown = queries.response_by(dimension, scope)
         if dimension == "responder_type":
             shown["label"] = shown["label"].map({v: k for k, v in queries.RESPONDER_LABELS.items()})
-        rows = _query(
+        rows = sql_rows(
             dashboard_warehouse,
             "select dimension_value, conversations, answered_conversations, answered_by_human, answered_by_ai_agent, "
             "median_first_response_seconds, p90_first_response_seconds, share_within_5_minutes, "
@@ -295,16 +279,18 @@ def test_response_breakdowns_over_all_history_equal_the_all_time_mart(monkeypatc
 
 
 def test_response_times_follow_the_date_range_and_filters(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, RESPONSE)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, RESPONSE)
+    no_trouble(at)
     first_day, last_day = at.date_input(key="response_range").value
     assert (first_day, last_day) == tuple(
         pd.Timestamp(v).date()
-        for v in _query(dashboard_warehouse,
-                        "select min(first_inbound_date), max(first_inbound_date) from marts.rpt_first_response_events")[0]
+        for v in sql_rows(
+            dashboard_warehouse,
+            "select min(first_inbound_date), max(first_inbound_date) from marts.rpt_first_response_events",
+        )[0]
     )
     start = last_day - dt.timedelta(days=13)
-    channel = _query(
+    channel = sql_rows(
         dashboard_warehouse,
         "select channel from marts.rpt_first_response_events where first_inbound_date >= ? "
         "group by channel order by count(*) desc limit 1",
@@ -312,14 +298,14 @@ def test_response_times_follow_the_date_range_and_filters(monkeypatch, dashboard
     )[0][0]
     at.date_input(key="response_range").set_value((start, last_day)).run()
     at.selectbox(key="response_channel").set_value(channel).run()
-    _no_trouble(at)
-    answered, median = _query(
+    no_trouble(at)
+    answered, median = sql_rows(
         dashboard_warehouse,
         "select count(first_response_seconds), median(first_response_seconds) from marts.rpt_first_response_events "
         "where first_inbound_date between ? and ? and channel = ?",
         [start, last_day, channel],
     )[0]
-    metrics = _metrics(at)
+    metrics = metrics_with_deltas(at)
     assert metrics["Answered"][0] == fmt_int(answered)
     assert metrics["Median first response"][0] == ui.fmt_duration(median)
     assert set(at.dataframe[0].value["label"]) == {channel}
@@ -348,8 +334,8 @@ def test_empty_marts_show_info_not_a_traceback(monkeypatch, dashboard_warehouse,
             con.execute(f"delete from marts.{mart}")
     finally:
         con.close()
-    at = _app(monkeypatch, path, page)
-    _no_trouble(at)
+    at = open_app(monkeypatch, path, page)
+    no_trouble(at)
     assert at.info, "an empty mart must say so"
 
 

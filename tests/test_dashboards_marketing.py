@@ -15,8 +15,15 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from dashboard_helpers import APP, PROJECT_ROOT, dashboard_warehouse_fixture  # noqa: F401
-from streamlit.testing.v1 import AppTest
+from dashboard_helpers import (  # noqa: F401
+    PROJECT_ROOT,
+    dashboard_warehouse_fixture,
+    frame,
+    metrics,
+    no_trouble,
+    open_app,
+    sql_value,
+)
 
 from dashboards import queries, ui
 
@@ -27,43 +34,12 @@ CUSTOMERS = "app_pages/customers.py"
 EXPOSURES = PROJECT_ROOT / "dbt_project" / "models" / "exposures" / "_dashboards__marketing.yml"
 
 
-def _app(monkeypatch, warehouse: Path, page: str) -> AppTest:
-    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.run()
-    at.switch_page(page).run()
-    return at
-
-
-def _no_trouble(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert not at.warning, [w.value for w in at.warning]
-
-
-def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def _frame(at: AppTest, column: str) -> pd.DataFrame:
-    """The first table on the page that has ``column``."""
-    for df in at.dataframe:
-        value = df.value
-        if column in value.columns or value.index.name == column:
-            return value
-    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
-
-
 def _sql(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:
     con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(sql, params or []).df()
     finally:
         con.close()
-
-
-def _one(path: Path, sql: str, params: list | None = None):
-    return _sql(path, sql, params).iloc[0, 0]
 
 
 def _emptied_copy(source: Path, folder: Path, tables: list[str]) -> Path:
@@ -123,15 +99,15 @@ def _campaign_bounds(path: Path) -> tuple[list[str], dt.date, dt.date]:
 
 
 def test_campaign_cards_and_tables_match_the_marts(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, CAMPAIGNS)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, CAMPAIGNS)
+    no_trouble(at)
     platforms, first, last = _campaign_bounds(dashboard_warehouse)
     assert at.selectbox(key="campaigns_model").value == "last_touch"
-    assert _metrics(at) == _expected_totals(dashboard_warehouse, "last_touch", platforms, first, last)
+    assert metrics(at) == _expected_totals(dashboard_warehouse, "last_touch", platforms, first, last)
     assert len(at.get("vega_lite_chart")) >= 4
 
     # per campaign, by name (never an id): leads and spend
-    shown = _frame(at, "campaign_name").set_index("campaign_name")
+    shown = frame(at, "campaign_name").set_index("campaign_name")
     expected = _sql(
         dashboard_warehouse,
         "select max(campaign_name) as campaign_name, sum(leads) as leads, sum(spend_reporting) as spend "
@@ -143,7 +119,7 @@ def test_campaign_cards_and_tables_match_the_marts(monkeypatch, dashboard_wareho
     assert not shown.index.str.fullmatch(r"\d{6,}").any()  # names, not ids
 
     # the six models side by side: purchase revenue per channel and model
-    by_channel = _frame(at, "Channel")
+    by_channel = frame(at, "Channel")
     assert list(by_channel.columns) == list(queries.ATTRIBUTION_MODELS.values())
     credited = _sql(
         dashboard_warehouse,
@@ -155,7 +131,7 @@ def test_campaign_cards_and_tables_match_the_marts(monkeypatch, dashboard_wareho
         assert by_channel.loc[row["marketing_channel"], model_name] == pytest.approx(row["revenue"], rel=1e-9)
 
     # how far the conversations each campaign started progressed: straight from the funnel entries
-    progress = _frame(at, "funnel_entries").set_index("campaign_name")
+    progress = frame(at, "funnel_entries").set_index("campaign_name")
     entries = _sql(
         dashboard_warehouse,
         "select coalesce(entry_campaign_name, 'No campaign') as campaign_name, count(*) as entries, "
@@ -166,28 +142,28 @@ def test_campaign_cards_and_tables_match_the_marts(monkeypatch, dashboard_wareho
 
 
 def test_campaign_filters_change_the_numbers(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, CAMPAIGNS)
+    at = open_app(monkeypatch, dashboard_warehouse, CAMPAIGNS)
     platforms, first, last = _campaign_bounds(dashboard_warehouse)
-    all_platforms = _metrics(at)
+    all_platforms = metrics(at)
 
     at.selectbox(key="campaigns_model").set_value("linear").run()
-    _no_trouble(at)
-    linear = _metrics(at)
+    no_trouble(at)
+    linear = metrics(at)
     assert linear == _expected_totals(dashboard_warehouse, "linear", platforms, first, last)
     assert linear["Revenue (USD)"] != all_platforms["Revenue (USD)"]
 
     at.multiselect(key="campaigns_platforms").set_value(["tiktok"]).run()
-    _no_trouble(at)
-    tiktok = _metrics(at)
+    no_trouble(at)
+    tiktok = metrics(at)
     assert tiktok == _expected_totals(dashboard_warehouse, "linear", ["tiktok"], first, last)
     assert tiktok["Spend (USD)"] != linear["Spend (USD)"]
-    assert set(_frame(at, "campaign_name")["platform_name"]) == {"TikTok"}
+    assert set(frame(at, "campaign_name")["platform_name"]) == {"TikTok"}
 
     at.select_slider(key="campaigns_months").set_value((last, last)).run()
-    _no_trouble(at)
-    assert _metrics(at) == _expected_totals(dashboard_warehouse, "linear", ["tiktok"], last, last)
-    progress = _frame(at, "funnel_entries").set_index("campaign_name")
-    last_month = _one(
+    no_trouble(at)
+    assert metrics(at) == _expected_totals(dashboard_warehouse, "linear", ["tiktok"], last, last)
+    progress = frame(at, "funnel_entries").set_index("campaign_name")
+    last_month = sql_value(
         dashboard_warehouse,
         "select count(*) from marts.fct_lifecycle_funnel_entries where entry_campaign_id = 'none' and entry_month = ?",
         [last],
@@ -195,22 +171,22 @@ def test_campaign_filters_change_the_numbers(monkeypatch, dashboard_warehouse):
     assert int(progress.loc["No campaign", "funnel_entries"]) == last_month
 
     at.toggle(key="campaigns_no_campaign").set_value(False).run()  # tiktok ads brought no conversations
-    _no_trouble(at)
+    no_trouble(at)
     assert any("No conversation entered the funnel" in i.value for i in at.info)
 
 
 def test_campaigns_with_no_platform_picked_say_so(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, CAMPAIGNS)
+    at = open_app(monkeypatch, dashboard_warehouse, CAMPAIGNS)
     at.multiselect(key="campaigns_platforms").set_value([]).run()
-    _no_trouble(at)
+    no_trouble(at)
     assert any("No campaign spend, leads or revenue" in i.value for i in at.info)
     assert not at.metric
 
 
 def test_campaigns_page_on_empty_marts(monkeypatch, dashboard_warehouse, tmp_path):
     empty = _emptied_copy(dashboard_warehouse, tmp_path / "empty", list(queries.CAMPAIGN_MARTS))
-    at = _app(monkeypatch, empty, CAMPAIGNS)
-    _no_trouble(at)
+    at = open_app(monkeypatch, empty, CAMPAIGNS)
+    no_trouble(at)
     assert [i.value for i in at.info] == [
         "No campaign, attribution or funnel data yet: connect an ad platform or run the demo pipeline."
     ]
@@ -220,11 +196,11 @@ def test_campaigns_page_on_empty_marts(monkeypatch, dashboard_warehouse, tmp_pat
 # Customers
 # --------------------------------------------------------------------------------------------------
 def test_customer_cards_map_and_bands_match_the_marts(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, CUSTOMERS)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, CUSTOMERS)
+    no_trouble(at)
     facts = _sql(dashboard_warehouse, "select * from marts.fct_customer_value")
     currency = facts["reporting_currency"].iloc[0]
-    shown = _metrics(at)
+    shown = metrics(at)
     assert shown["Customers"] == ui.fmt_int(len(facts))
     assert shown["Median historical CLV"] == ui.fmt_money(facts["historical_clv"].median(), currency)
     assert shown["Median predicted CLV"] == ui.fmt_money(facts["predicted_clv"].median(), currency)
@@ -232,30 +208,30 @@ def test_customer_cards_map_and_bands_match_the_marts(monkeypatch, dashboard_war
     assert len(at.get("vega_lite_chart")) >= 5
 
     # the map at the latest month end: every cell, counts equal to the customers' current cells
-    cells = _frame(at, "rfm_cell").set_index("rfm_cell")
+    cells = frame(at, "rfm_cell").set_index("rfm_cell")
     assert len(cells) == 7
     current = facts.groupby("rfm_cell").size()
     assert cells["customers"].sum() == len(facts)
     for cell, n in cells["customers"].items():
         assert n == current.get(cell, 0), cell
 
-    bands = _frame(at, "churn_risk_band").set_index("churn_risk_band")
+    bands = frame(at, "churn_risk_band").set_index("churn_risk_band")
     assert (
         bands["customers"].to_dict() == facts.groupby(facts["churn_risk_band"].fillna("not predicted")).size().to_dict()
     )
 
-    retention = _frame(at, "customer_retention_rate")
-    assert len(retention) == _one(dashboard_warehouse, "select count(*) from marts.rpt_customer_retention")
+    retention = frame(at, "customer_retention_rate")
+    assert len(retention) == sql_value(dashboard_warehouse, "select count(*) from marts.rpt_customer_retention")
 
 
 def test_rfm_month_and_channel_filters_change_the_numbers(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse, CUSTOMERS)
-    latest = _frame(at, "rfm_cell")["customers"].sum()
+    at = open_app(monkeypatch, dashboard_warehouse, CUSTOMERS)
+    latest = frame(at, "rfm_cell")["customers"].sum()
     months = _sql(dashboard_warehouse, "select distinct snapshot_month from marts.rpt_rfm_lifecycle_map order by 1")
     earlier = pd.Timestamp(months["snapshot_month"].iloc[len(months) // 2]).date()
     at.selectbox(key="customers_rfm_month").set_value(earlier).run()
-    _no_trouble(at)
-    cells = _frame(at, "rfm_cell").set_index("rfm_cell")["customers"]
+    no_trouble(at)
+    cells = frame(at, "rfm_cell").set_index("rfm_cell")["customers"]
     expected = _sql(
         dashboard_warehouse,
         "select rfm_cell, customers from marts.rpt_rfm_lifecycle_map where snapshot_month = ?",
@@ -269,12 +245,12 @@ def test_rfm_month_and_channel_filters_change_the_numbers(monkeypatch, dashboard
         "select channel, sum(nps_answers) as nps, sum(csat_answers) as csat, sum(promoters) as promoters, "
         "sum(detractors) as detractors from marts.rpt_customer_satisfaction group by channel order by nps desc",
     )
-    scores = _frame(at, "nps_answers")
+    scores = frame(at, "nps_answers")
     assert scores["nps_answers"].sum() == answers["nps"].sum()
     channel = answers["channel"].iloc[0]
     at.multiselect(key="customers_channels").set_value([channel]).run()
-    _no_trouble(at)
-    one_channel = _frame(at, "nps_answers")
+    no_trouble(at)
+    one_channel = frame(at, "nps_answers")
     assert one_channel["nps_answers"].sum() == answers["nps"].iloc[0] < scores["nps_answers"].sum()
     monthly = _sql(
         dashboard_warehouse,
@@ -285,7 +261,7 @@ def test_rfm_month_and_channel_filters_change_the_numbers(monkeypatch, dashboard
     assert one_channel["nps"].tolist() == [ui.fmt_number(v) for v in monthly["nps"]]
 
     at.multiselect(key="customers_channels").set_value([]).run()
-    _no_trouble(at)
+    no_trouble(at)
     assert any("No NPS or CSAT answer" in i.value for i in at.info)
 
 
@@ -296,11 +272,11 @@ def test_a_cell_opens_its_customers_masked(monkeypatch, dashboard_warehouse):
         "left join marts.dim_contacts as contacts using (contact_id) where value.rfm_cell = 'Loyalists'",
     )
     assert len(members) > 0
-    at = _app(monkeypatch, dashboard_warehouse, CUSTOMERS)
+    at = open_app(monkeypatch, dashboard_warehouse, CUSTOMERS)
     assert not any("contact_id" in d.value.columns for d in at.dataframe)
     at.selectbox(key="customers_rfm_cell").set_value("Loyalists").run()
-    _no_trouble(at)
-    shown = _frame(at, "contact_id")
+    no_trouble(at)
+    shown = frame(at, "contact_id")
     assert sorted(shown["contact_id"]) == sorted(members["contact_id"])
     rendered = shown.to_csv()
     for email, phone in zip(members["email"], members["phone"], strict=True):
@@ -313,8 +289,8 @@ def test_a_cell_opens_its_customers_masked(monkeypatch, dashboard_warehouse):
 
 def test_customers_page_without_customers(monkeypatch, dashboard_warehouse, tmp_path):
     empty = _emptied_copy(dashboard_warehouse, tmp_path / "empty", ["fct_customer_value"])
-    at = _app(monkeypatch, empty, CUSTOMERS)
-    _no_trouble(at)
+    at = open_app(monkeypatch, empty, CUSTOMERS)
+    no_trouble(at)
     assert len(at.info) == 1 and "No customers yet" in at.info[0].value
 
 

@@ -17,9 +17,17 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dashboard_helpers import APP, PROJECT_ROOT, dashboard_warehouse_fixture, fmt_int  # noqa: F401
+from dashboard_helpers import (  # noqa: F401
+    PROJECT_ROOT,
+    dashboard_warehouse_fixture,
+    fmt_int,
+    frame,
+    metrics,
+    no_trouble,
+    open_app,
+    sql_rows,
+)
 from destinations.webhook import SECRET, WebhookServer
-from streamlit.testing.v1 import AppTest
 
 import warehouse_io
 from dashboards import queries, sync_schedules, ui
@@ -75,42 +83,8 @@ def activation_warehouse(demo_warehouse, tmp_path_factory) -> Path:
     return path
 
 
-def _app(monkeypatch, warehouse: Path, page: str = PAGE) -> AppTest:
-    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(page).run()
-    return at
-
-
-def _no_trouble(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert not at.warning, [w.value for w in at.warning]
-
-
-def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def _frame(at: AppTest, column: str):
-    """The first dataframe that has ``column``."""
-    for df in at.dataframe:
-        if column in df.value.columns:
-            return df.value
-    raise AssertionError(f"no table with {column!r}: {[list(d.value.columns) for d in at.dataframe]}")
-
-
-def _ops(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def _expected_totals(path: Path, where: str = "true", params: list | None = None) -> dict[str, int]:
-    row = _ops(
+    row = sql_rows(
         path,
         "select count(*), count(*) filter (where status = 'failed'), sum(rows_sent), sum(rows_unchanged), "
         f"sum(rows_removed), sum(rows_skipped), sum(rows_failed) from ops.sync_runs where {where}",
@@ -126,20 +100,20 @@ def _expected_totals(path: Path, where: str = "true", params: list | None = None
 @pytest.mark.slow
 @pytest.mark.xdist_group("dashboards")
 def test_activation_health_numbers_equal_the_ops_tables(monkeypatch, activation_warehouse):
-    at = _app(monkeypatch, activation_warehouse)
-    _no_trouble(at)  # respondio_winback (scheduled) just ran: nothing is overdue
+    at = open_app(monkeypatch, activation_warehouse, PAGE)
+    no_trouble(at)  # respondio_winback (scheduled) just ran: nothing is overdue
     expected = _expected_totals(activation_warehouse)
-    shown = _metrics(at)
+    shown = metrics(at)
     assert {k: shown[k] for k in expected} == {k: fmt_int(v) for k, v in expected.items()}
     # the runs did everything the page shows: sends, unchanged rows, removals, skips, rejections, a failure
     assert min(expected.values()) > 0, expected
     assert len(at.get("vega_lite_chart")) == 3
 
     # the last successful run per sync
-    status = _frame(at, "last_success_at").set_index("sync_name")
+    status = frame(at, "last_success_at").set_index("sync_name")
     last_success = dict(
-        _ops(activation_warehouse, "select sync_name, max(started_at) from ops.sync_runs where status = 'success' "
-             "group by sync_name")
+        sql_rows(activation_warehouse, "select sync_name, max(started_at) from ops.sync_runs where status = 'success' "
+                 "group by sync_name")
     )
     for name, at_time in last_success.items():
         assert status.loc[name, "last_success_at"].to_pydatetime() == at_time, name
@@ -148,11 +122,11 @@ def test_activation_health_numbers_equal_the_ops_tables(monkeypatch, activation_
     assert set(status.index) == {s.name for s in sync_schedules.load_syncs()}
 
     # failure reasons with counts, as ops.sync_failures holds them
-    failures = _frame(at, "failure_reason")
+    failures = frame(at, "failure_reason")
     shown_reasons = {(r.sync_name, r.failure_reason): r.failing_rows for r in failures.itertuples()}
     expected_reasons = {
         (s, r): n
-        for s, r, n in _ops(
+        for s, r, n in sql_rows(
             activation_warehouse, "select sync_name, reason, count(*) from ops.sync_failures group by all"
         )
     }
@@ -164,18 +138,18 @@ def test_activation_health_numbers_equal_the_ops_tables(monkeypatch, activation_
 @pytest.mark.slow
 @pytest.mark.xdist_group("dashboards")
 def test_activation_filters_change_the_numbers(monkeypatch, activation_warehouse):
-    at = _app(monkeypatch, activation_warehouse)
-    everything = _metrics(at)["Runs"]
+    at = open_app(monkeypatch, activation_warehouse, PAGE)
+    everything = metrics(at)["Runs"]
     at.segmented_control(key="activation_mode").set_value("live").run()
-    _no_trouble(at)
+    no_trouble(at)
     live = _expected_totals(activation_warehouse, "mode = 'live'")
-    assert {k: _metrics(at)[k] for k in live} == {k: fmt_int(v) for k, v in live.items()}
-    assert _metrics(at)["Runs"] != everything
+    assert {k: metrics(at)[k] for k in live} == {k: fmt_int(v) for k, v in live.items()}
+    assert metrics(at)["Runs"] != everything
 
     at.multiselect(key="activation_syncs").select("webhook_cold_leads").run()
-    _no_trouble(at)
+    no_trouble(at)
     webhook_live = _expected_totals(activation_warehouse, "mode = 'live' and sync_name = ?", ["webhook_cold_leads"])
-    assert {k: _metrics(at)[k] for k in webhook_live} == {k: fmt_int(v) for k, v in webhook_live.items()}
+    assert {k: metrics(at)[k] for k in webhook_live} == {k: fmt_int(v) for k, v in webhook_live.items()}
     assert webhook_live["Runs"] == 2 and webhook_live["Removed"] == 10
 
     # a filter that leaves nothing: the file export never ran live
@@ -196,19 +170,19 @@ def test_a_scheduled_sync_that_missed_its_schedule_is_flagged(monkeypatch, activ
             "finished_at = finished_at - interval 3 day where sync_name = 'respondio_winback'"
         )
     warehouse_io.publish_serving(path)
-    at = _app(monkeypatch, path)
+    at = open_app(monkeypatch, path, PAGE)
     assert not at.exception and not at.error
     assert len(at.warning) == 1
     assert "respondio_winback" in at.warning[0].value and "0 8 * * *" in at.warning[0].value
-    status = _frame(at, "overdue").set_index("sync_name")
+    status = frame(at, "overdue").set_index("sync_name")
     assert status["overdue"].to_dict() == {name: name == "respondio_winback" for name in status.index}
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("dashboards")
 def test_activation_health_without_any_run_says_so(monkeypatch, dashboard_warehouse):
-    at = _app(monkeypatch, dashboard_warehouse)
-    _no_trouble(at)
+    at = open_app(monkeypatch, dashboard_warehouse, PAGE)
+    no_trouble(at)
     infos = " ".join(i.value for i in at.info)
     assert "No sync has run yet" in infos
     assert "respondio_winback" in infos  # scheduled but never run: said, not warned (schedules start stopped)
@@ -322,14 +296,14 @@ def _expected_contact(path: Path, contact_id: str) -> dict:
 def test_contact_page_shows_one_contact_from_the_marts(monkeypatch, dashboard_warehouse):
     contact_id = _rich_contact(dashboard_warehouse)
     expected = _expected_contact(dashboard_warehouse, contact_id)
-    at = _app(monkeypatch, dashboard_warehouse, CONTACT_PAGE)
+    at = open_app(monkeypatch, dashboard_warehouse, CONTACT_PAGE)
     at.text_input(key="contact_lookup").input(contact_id).run()
-    _no_trouble(at)
-    assert len(_frame(at, "stage_name")) == expected["spells"]
-    assert len(_frame(at, "conversation_id")) == expected["conversations"]
-    assert len(_frame(at, "touchpoint_type")) == expected["touches"]
-    assert _metrics(at)["Orders"] == fmt_int(expected["orders"])
-    assert _frame(at, "segment")["segment"].tolist() == expected["segments"]
+    no_trouble(at)
+    assert len(frame(at, "stage_name")) == expected["spells"]
+    assert len(frame(at, "conversation_id")) == expected["conversations"]
+    assert len(frame(at, "touchpoint_type")) == expected["touches"]
+    assert metrics(at)["Orders"] == fmt_int(expected["orders"])
+    assert frame(at, "segment")["segment"].tolist() == expected["segments"]
     assert len(at.get("vega_lite_chart")) == 1  # the stage timeline
 
     rendered = " ".join([str(c.value) for c in at.caption] + [df.value.to_csv() for df in at.dataframe])
@@ -337,15 +311,15 @@ def test_contact_page_shows_one_contact_from_the_marts(monkeypatch, dashboard_wa
     assert ui.mask_email(expected["email"]) in rendered
 
     # another contact: other numbers
-    other = _ops(
+    other = sql_rows(
         dashboard_warehouse,
         "select contact_id from marts.dim_contacts where contact_id <> ? and contact_id not in "
         "(select contact_id from marts.fct_customer_value) order by contact_id limit 1",
         [contact_id],
     )[0][0]
     at.text_input(key="contact_lookup").input(other).run()
-    _no_trouble(at)
-    assert "Orders" not in _metrics(at)
+    no_trouble(at)
+    assert "Orders" not in metrics(at)
     assert any("has not ordered" in i.value for i in at.info)
 
 
@@ -355,8 +329,8 @@ def test_contact_page_shows_personal_data_only_when_allowed(monkeypatch, dashboa
     contact_id = _rich_contact(dashboard_warehouse)
     email = _expected_contact(dashboard_warehouse, contact_id)["email"]
     monkeypatch.setenv(ui.SHOW_PERSONAL_DATA_ENV, "1")
-    at = _app(monkeypatch, dashboard_warehouse, CONTACT_PAGE)
+    at = open_app(monkeypatch, dashboard_warehouse, CONTACT_PAGE)
     at.text_input(key="contact_lookup").input(contact_id).run()
-    _no_trouble(at)
+    no_trouble(at)
     rendered = " ".join([str(c.value) for c in at.caption] + [df.value.to_csv() for df in at.dataframe])
     assert email in rendered

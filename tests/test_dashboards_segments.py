@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from dashboard_helpers import APP, PROJECT_ROOT
+from dashboard_helpers import PROJECT_ROOT, metrics, no_trouble, open_app, sql_rows, sql_value
 from streamlit.testing.v1 import AppTest
 
 from activation import load_syncs, run_sync, segments
@@ -28,6 +28,7 @@ from warehouse_io import WarehouseTarget
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dashboards")]
 
 SYNC = "webhook_cold_leads"  # a dry run of it records a run in ops.sync_runs
+PAGE = "app_pages/segments.py"
 EMPTIED = "seg_hot_leads_awaiting_reply"  # emptied in this module's warehouse: the empty-segment case
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -47,51 +48,21 @@ def segments_warehouse(demo_warehouse, tmp_path_factory) -> Path:
     return path
 
 
-def _sql(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _one(path: Path, sql: str, params: list | None = None):
-    return _sql(path, sql, params)[0][0]
-
-
-def _page(monkeypatch, warehouse: Path) -> AppTest:
-    monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(warehouse))
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.run()
-    at.switch_page("app_pages/segments.py").run()
-    return at
-
-
-def _no_trouble(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert not at.warning, [w.value for w in at.warning]
-
-
-def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
 def _live_count(at: AppTest) -> int:
-    return int(_metrics(at)["Contacts in the segment"].replace(",", ""))
+    return int(metrics(at)["Contacts in the segment"].replace(",", ""))
 
 
 # --- the catalog ---------------------------------------------------------------------------------
 def test_every_segment_with_its_size_definition_and_last_sync(monkeypatch, segments_warehouse):
-    at = _page(monkeypatch, segments_warehouse)
-    _no_trouble(at)
-    models = [r[0] for r in _sql(segments_warehouse, "select table_name from information_schema.tables "
-                                                     "where table_schema = 'segments' order by table_name")]
+    at = open_app(monkeypatch, segments_warehouse, PAGE)
+    no_trouble(at)
+    models = [r[0] for r in sql_rows(segments_warehouse, "select table_name from information_schema.tables "
+                                                        "where table_schema = 'segments' order by table_name")]
     catalog = at.dataframe[0].value
     assert sorted("seg_" + n for n in catalog["segment_name"]) == models
-    assert _metrics(at)["Segments"] == str(len(models))
+    assert metrics(at)["Segments"] == str(len(models))
     for name, shown in zip(catalog["segment_name"], catalog["contacts"], strict=True):
-        assert int(shown) == _one(segments_warehouse, f"select count(*) from segments.seg_{name}"), name
+        assert int(shown) == sql_value(segments_warehouse, f"select count(*) from segments.seg_{name}"), name
     # definitions: the YAML segments' file, the hand-written models' description from their yml
     by_name = catalog.set_index("segment_name")
     assert by_name.loc["whatsapp_repeat_customers", "definition_kind"] == "YAML file"
@@ -99,8 +70,8 @@ def test_every_segment_with_its_size_definition_and_last_sync(monkeypatch, segme
     assert by_name.loc["hot_leads", "description"].startswith("Hot leads")
 
     # last sync per destination: the dry run of the fixture, as ops.sync_runs has it
-    run = _sql(segments_warehouse, "select rows_total, rows_sent, status from ops.sync_runs where sync_name = ?",
-               [SYNC])
+    run = sql_rows(segments_warehouse, "select rows_total, rows_sent, status from ops.sync_runs where sync_name = ?",
+                  [SYNC])
     assert len(run) == 1
     syncs = at.dataframe[1].value
     assert len(syncs) == 1
@@ -109,26 +80,26 @@ def test_every_segment_with_its_size_definition_and_last_sync(monkeypatch, segme
                                                                                     "dry run")
     assert (int(row["rows_total"]), int(row["rows_sent"]), row["last_status"]) == run[0]
     assert by_name.loc["cold_leads", "destinations"] == "Webhook"
-    assert _metrics(at)["Synced segments"] == "1"
+    assert metrics(at)["Synced segments"] == "1"
 
 
 def test_preview_is_masked_and_shows_the_yaml_definition(monkeypatch, segments_warehouse):
-    at = _page(monkeypatch, segments_warehouse)
+    at = open_app(monkeypatch, segments_warehouse, PAGE)
     at.selectbox(key="segment_preview").set_value("whatsapp_repeat_customers").run()
-    _no_trouble(at)
+    no_trouble(at)
     shown_yaml = yaml.safe_load(at.code[0].value)["filters"]
     on_file = yaml.safe_load((PROJECT_ROOT / "activation/segments/whatsapp_repeat_customers.yml").read_text())
     assert segments.parse_definition({"description": "x", "filters": shown_yaml}, "x.yml").filters == \
         segments.parse_definition(on_file, "x.yml").filters
 
     at.selectbox(key="segment_preview").set_value("cold_leads").run()
-    _no_trouble(at)
+    no_trouble(at)
     preview = at.dataframe[2].value
-    total = _one(segments_warehouse, "select count(*) from segments.seg_cold_leads")
+    total = sql_value(segments_warehouse, "select count(*) from segments.seg_cold_leads")
     assert len(preview) == min(total, queries.SEGMENT_PREVIEW_ROWS) > 0
-    raw = _sql(segments_warehouse, "select email, phone, first_name, last_name from segments.seg_cold_leads "
-                                   "order by contact_id limit ?", [queries.SEGMENT_PREVIEW_ROWS])
-    assert set(preview["contact_id"]) == {r[0] for r in _sql(
+    raw = sql_rows(segments_warehouse, "select email, phone, first_name, last_name from segments.seg_cold_leads "
+                                      "order by contact_id limit ?", [queries.SEGMENT_PREVIEW_ROWS])
+    assert set(preview["contact_id"]) == {r[0] for r in sql_rows(
         segments_warehouse, "select contact_id from segments.seg_cold_leads order by contact_id limit ?",
         [queries.SEGMENT_PREVIEW_ROWS])}
     text = preview.to_csv()
@@ -142,7 +113,7 @@ def test_preview_is_masked_and_shows_the_yaml_definition(monkeypatch, segments_w
     # allowed by the documented setting: the same rows, unmasked
     monkeypatch.setenv(personal_data.SETTING, "1")
     at.run()
-    _no_trouble(at)
+    no_trouble(at)
     shown = at.dataframe[2].value.to_csv()
     assert any(v in shown for v in personal)
 
@@ -152,7 +123,7 @@ def test_the_csv_download_is_masked_unless_allowed(monkeypatch, segments_warehou
     monkeypatch.setenv("LIFECYCLE_WAREHOUSE", str(segments_warehouse))
     monkeypatch.delenv(personal_data.SETTING, raising=False)
     rows = queries.segment_rows("seg_cold_leads")
-    raw = _sql(segments_warehouse, "select email, phone, first_name, last_name from segments.seg_cold_leads")
+    raw = sql_rows(segments_warehouse, "select email, phone, first_name, last_name from segments.seg_cold_leads")
     personal = {v for r in raw for v in r if v and len(v) > 2}
     masked = personal_data.csv_bytes(rows).decode("utf-8")
     assert len(masked.strip().splitlines()) == len(raw) + 1  # every row and the header
@@ -164,9 +135,9 @@ def test_the_csv_download_is_masked_unless_allowed(monkeypatch, segments_warehou
 
 
 def test_an_empty_segment_and_an_empty_catalog_show_info(monkeypatch, segments_warehouse, tmp_path):
-    at = _page(monkeypatch, segments_warehouse)
+    at = open_app(monkeypatch, segments_warehouse, PAGE)
     at.selectbox(key="segment_preview").set_value(EMPTIED.removeprefix("seg_")).run()
-    _no_trouble(at)
+    no_trouble(at)
     assert "Nobody is in this segment right now." in [i.value for i in at.info]
 
     no_segments = tmp_path / "no_segments.duckdb"
@@ -174,8 +145,8 @@ def test_an_empty_segment_and_an_empty_catalog_show_info(monkeypatch, segments_w
     con = duckdb.connect(str(no_segments))
     con.execute("delete from marts.dim_segments")
     con.close()
-    at = _page(monkeypatch, no_segments)
-    _no_trouble(at)
+    at = open_app(monkeypatch, no_segments, PAGE)
+    no_trouble(at)
     assert any(i.value.startswith("No segment models yet") for i in at.info)
 
 
@@ -185,9 +156,9 @@ def test_builder_filters_nobody_passes_show_info(monkeypatch, segments_warehouse
     con = duckdb.connect(str(silent))
     con.execute("update marts.dim_contact_segment_facts set inbound_channels = null")  # nobody ever wrote
     con.close()
-    at = _page(monkeypatch, silent)
+    at = open_app(monkeypatch, silent, PAGE)
     at.multiselect(key="builder_channel").set_value(["whatsapp"]).run()
-    _no_trouble(at)
+    no_trouble(at)
     assert _live_count(at) == 0
     assert "No contact matches all these filters: widen a range or drop a filter." in [i.value for i in at.info]
     assert len(at.dataframe) == 3  # the catalog, the last syncs and the segment preview; no builder preview
@@ -206,23 +177,23 @@ def _independent_count(path: Path, stages: list[str], channel: str | None = None
     if inbound_days:
         sql += " and f.days_since_last_inbound between ? and ?"
         params += list(inbound_days)
-    return _one(path, sql, params)
+    return sql_value(path, sql, params)
 
 
 def test_builder_live_count_follows_the_filters(monkeypatch, segments_warehouse, tmp_path):
-    at = _page(monkeypatch, segments_warehouse)
-    _no_trouble(at)
+    at = open_app(monkeypatch, segments_warehouse, PAGE)
+    no_trouble(at)
     assert "Pick at least one filter to see who is in the segment." in [i.value for i in at.info]
 
     at.multiselect(key="builder_stage").set_value(["Hot Lead", "Payment"]).run()
-    _no_trouble(at)
+    no_trouble(at)
     by_stage = _live_count(at)
     assert by_stage == _independent_count(segments_warehouse, ["Hot Lead", "Payment"]) > 0
 
     at.multiselect(key="builder_channel").set_value(["whatsapp"]).run()
     at.toggle(key="builder_inbound_on").set_value(True).run()
     at.slider(key="builder_inbound_days").set_value((0, 20)).run()
-    _no_trouble(at)
+    no_trouble(at)
     narrowed = _live_count(at)
     assert narrowed == _independent_count(segments_warehouse, ["Hot Lead", "Payment"], "whatsapp", (0, 20))
     assert 0 < narrowed < by_stage
@@ -245,10 +216,10 @@ def test_builder_live_count_follows_the_filters(monkeypatch, segments_warehouse,
 
 
 def test_builder_rejects_a_taken_or_bad_file_name(monkeypatch, segments_warehouse):
-    at = _page(monkeypatch, segments_warehouse)
+    at = open_app(monkeypatch, segments_warehouse, PAGE)
     at.multiselect(key="builder_stage").set_value(["Hot Lead"]).run()
     at.text_input(key="builder_name").set_value("hot_leads").run()
-    _no_trouble(at)
+    no_trouble(at)
     assert any("exists already" in i.value for i in at.info)
     at.text_input(key="builder_name").set_value("Hot-Leads").run()
     assert any("lower-case letters" in i.value for i in at.info)
@@ -257,7 +228,7 @@ def test_builder_rejects_a_taken_or_bad_file_name(monkeypatch, segments_warehous
 def _resolve_roles(filters: dict, path: Path) -> dict:
     """first_stage / hot_lead_stage / won_stage as the names of the preset the warehouse was built with."""
     preset = yaml.safe_load((PROJECT_ROOT / "dbt_project/lifecycle_stages/respond_io.yml").read_text())
-    first = _one(path, "select stage_name from intermediate.int_lifecycle__stages where stage_order = 1")
+    first = sql_value(path, "select stage_name from intermediate.int_lifecycle__stages where stage_order = 1")
     roles = {"first_stage": first, "hot_lead_stage": preset["hot_lead_stage"], "won_stage": preset["won_stage"]}
     out = dict(filters)
     if "stage" in out:
@@ -276,19 +247,19 @@ def test_builder_sql_counts_every_yaml_segment_like_its_model(monkeypatch, segme
     assert len(definitions) >= 5
     for d in definitions:
         filters = _resolve_roles(d.filters.model_dump(exclude_none=True), segments_warehouse)
-        expected = _one(segments_warehouse, f"select count(*) from segments.{d.model}")
+        expected = sql_value(segments_warehouse, f"select count(*) from segments.{d.model}")
         assert queries.builder_count(filters) == expected, d.name
 
 
 def test_builder_yaml_generates_a_model_with_the_live_count(monkeypatch, segments_warehouse, tmp_path):
     """The builder's YAML, generated by `lifecycle segments generate` and built by dbt on a copy of the
     warehouse, holds exactly the contacts the builder counted."""
-    at = _page(monkeypatch, segments_warehouse)
+    at = open_app(monkeypatch, segments_warehouse, PAGE)
     at.multiselect(key="builder_lost_stage").set_value(["Cold Lead"]).run()
     at.multiselect(key="builder_stage").set_value(["Payment", "Customer"]).run()
     at.selectbox(key="builder_consent_channel").set_value("email").run()
-    campaigns = [r[0] for r in _sql(segments_warehouse, "select distinct entry_campaign from "
-                                    "intermediate.int_segments__contact_facts where entry_campaign is not null")]
+    campaigns = [r[0] for r in sql_rows(segments_warehouse, "select distinct entry_campaign from intermediate."
+                                       "int_segments__contact_facts where entry_campaign is not null")]
     at.multiselect(key="builder_campaign").set_value(campaigns).run()  # values; the options show names
     at.toggle(key="builder_order_on").set_value(True).run()
     at.slider(key="builder_order_days").set_value((0, 120)).run()
@@ -296,7 +267,7 @@ def test_builder_yaml_generates_a_model_with_the_live_count(monkeypatch, segment
     at.toggle(key="builder_churn_on").set_value(True).run()
     at.slider(key="builder_churn").set_value((0.0, 0.9)).run()
     at.text_input(key="builder_name").set_value("builder_check").run()
-    _no_trouble(at)
+    no_trouble(at)
     live = _live_count(at)
     assert live > 0
     text = at.code[-1].value
@@ -318,7 +289,7 @@ def test_builder_yaml_generates_a_model_with_the_live_count(monkeypatch, segment
          "--vars", json.dumps({"warehouse_path": str(warehouse)})],
         cwd=project, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert _one(warehouse, "select count(*) from segments.seg_builder_check") == live
+    assert sql_value(warehouse, "select count(*) from segments.seg_builder_check") == live
 
 
 def test_the_exposure_lists_the_marts_the_page_requires():
