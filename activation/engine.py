@@ -310,28 +310,34 @@ class _Chunk:
     known: set[str]  # keys the destination held before (their state rows are replaced, not just added)
 
 
-def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, rows: Sequence[dict[str, Any]],
+def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, columns: dict[str, list[Any]],
                  preview: list[dict[str, Any]]) -> _Chunk:
+    """Payloads for a chunk of rows, and the accounting of those skipped."""
     chunk = _Chunk([], [], set())
-    for row in rows:
-        key = row.pop("lc_record_key")
-        row_hash = row.pop("lc_row_hash")
-        destination_id = row.pop("lc_destination_id")
-        if row.pop("lc_in_state"):
+    keys = columns.pop("lc_record_key")
+    hashes = columns.pop("lc_row_hash")
+    destination_ids = columns.pop("lc_destination_id")
+    in_state = columns.pop("lc_in_state")
+    states = columns.pop("lc_destination_state")
+    built_rows = dest.build_many(columns, len(keys))
+    if len(built_rows) != len(keys):
+        raise RuntimeError(f"{dest.kind}: built {len(built_rows)} payloads for {len(keys)} rows")
+    records, accounting = chunk.records, chunk.accounting
+    skips: Counter[str] = Counter()
+    for key, row_hash, destination_id, known, state_text, built in zip(
+            keys, hashes, destination_ids, in_state, states, built_rows, strict=True):
+        if known:
             chunk.known.add(key)
-        previous = parse_state(row.pop("lc_destination_state"))
-        try:
-            built = dest.build(row)
-        except (ValueError, TypeError, KeyError) as exc:  # a bad value skips the row, never the run
-            built = Skip(f"cannot build the payload: {type(exc).__name__}: {redact(str(exc))}")
         if isinstance(built, Skip):
-            result.rows_skipped += 1
-            result.skip_reasons[built.reason] += 1
-            chunk.accounting.append((key, "skipped", built.reason, row_hash))
+            skips[built.reason] += 1
+            accounting.append((key, "skipped", built.reason, row_hash))
             continue
-        chunk.records.append(Record(key, row_hash, built, destination_id, previous))
+        records.append(Record(key, row_hash, built, destination_id, parse_state(state_text) if state_text else None))
         if dry_run and len(preview) < PREVIEW_SAMPLE:
             preview.append(mask_payload(built, dest.personal_fields))
+    if skips:
+        result.rows_skipped += skips.total()
+        result.skip_reasons.update(skips)
     return chunk
 
 
@@ -342,17 +348,27 @@ def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _C
     failed: list[tuple[str, str, str | None]] = []
     accounting = chunk.accounting
     sent = "would_send" if dry_run else "sent"
+    records = chunk.records
+    found = [outcomes.get(rec.key) for rec in records]
+    if all(type(outcome) is Ack for outcome in found):  # the common case: everything acknowledged
+        if dry_run:  # live, the commit accounts for the acknowledged rows from the state it writes
+            accounting.extend([(rec.key, sent, None, rec.row_hash) for rec in records])
+        acked = [(rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state) if outcome.state else None)
+                 for rec, outcome in zip(records, found, strict=True)]
+        records = []
     get, account, ack = outcomes.get, accounting.append, acked.append
-    for rec in chunk.records:
+    for rec in records:
         outcome = get(rec.key)
-        if type(outcome) is Ack:  # the common case first: one pass of plain appends
-            account((rec.key, sent, None, rec.row_hash))
+        if type(outcome) is Ack:  # the common case first
+            if dry_run:
+                account((rec.key, sent, None, rec.row_hash))
             ack((rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state) if outcome.state else None))
             continue
         if outcome is None:
             outcome = Fail("the destination returned no result for this record")
         if isinstance(outcome, Ack):
-            account((rec.key, sent, None, rec.row_hash))
+            if dry_run:
+                account((rec.key, sent, None, rec.row_hash))
             ack((rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state)))
         elif isinstance(outcome, Skip):
             result.rows_skipped += 1
@@ -370,7 +386,8 @@ def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _C
             state.record(accounting)
             state.progress(result.counts())
     else:
-        state.commit(acked=acked, failed=failed, records=accounting, counts=result.counts(), known=chunk.known)
+        state.commit(acked=acked, failed=failed, records=accounting, counts=result.counts(), known=chunk.known,
+                     acked_status="sent")
 
 
 def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
@@ -380,16 +397,16 @@ def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender
     wire (one delivery thread), and each chunk commits once its own deliveries are done; a dry run is
     sequential so its outbox keeps the order of the rows."""
     if dry_run:
-        for rows in state.rows_to_send(chunk_size):
-            chunk = _build_chunk(dest, result, dry_run, rows, preview)
+        for columns in state.rows_to_send(chunk_size):
+            chunk = _build_chunk(dest, result, dry_run, columns, preview)
             outcomes = _deliver(dest, sender, result, dry_run, chunk.records, (), pool) if chunk.records else {}
             _finish_chunk(state, result, dry_run, chunk, outcomes)
         return
     delivery = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lc-delivery")
     pending: tuple[_Chunk, Any] | None = None
     try:
-        for rows in state.rows_to_send(chunk_size):
-            chunk = _build_chunk(dest, result, dry_run, rows, preview)
+        for columns in state.rows_to_send(chunk_size):
+            chunk = _build_chunk(dest, result, dry_run, columns, preview)
             future = delivery.submit(_deliver, dest, sender, result, dry_run, chunk.records, (), pool) \
                 if chunk.records else None
             if pending is not None:
@@ -441,9 +458,15 @@ def _deliver(dest: Destination, sender: Any, result: SyncResult, dry_run: bool, 
     except StopIteration:
         return final
     while True:
-        phase.items = [i for i in phase.items if not isinstance(final.get(i.key), (Fail, Skip))]
+        if final:  # a later phase: what failed or was skipped before goes no further
+            phase.items = [i for i in phase.items if not isinstance(final.get(i.key), (Fail, Skip))]
         outcomes = _deliver_phase(dest, phase, sender, result, dry_run, pool) if phase.items else {}
-        for key, outcome in outcomes.items():
+        if not final:  # the first phase's outcomes are the outcomes so far
+            final.update(outcomes)
+            outcomes_to_merge = {}
+        else:
+            outcomes_to_merge = outcomes
+        for key, outcome in outcomes_to_merge.items():
             prior = final.get(key)
             if isinstance(outcome, (Fail, Skip)) or prior is None:
                 final[key] = outcome
