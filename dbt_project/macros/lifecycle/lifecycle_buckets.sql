@@ -25,3 +25,19 @@
 
 {#- A double-precision float on every adapter (lifecycle_double() is 32-bit FLOAT on DuckDB). -#}
 {% macro lifecycle_double() -%}double precision{%- endmacro %}
+
+{#- The slice columns of the daily lifecycle reports (date, channel, platform, campaign), typed, and the
+    report's id built from them plus ``id_extra`` (more parts of the id, already quoted SQL). -#}
+{% macro lifecycle_slice_columns(id_column, id_extra=[]) -%}
+        cast(
+            {{ dbt.concat([
+                "cast(date_day as " ~ dbt.type_string() ~ ")", "'|'", "coalesce(channel, '')", "'|'",
+                "platform", "'|'", "coalesce(campaign_id, '')"
+            ] + id_extra) }} as {{ dbt.type_string() }}
+        ) as {{ id_column }},
+        cast(date_day as date) as date_day,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(platform as {{ dbt.type_string() }}) as platform,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name
+{%- endmacro %}

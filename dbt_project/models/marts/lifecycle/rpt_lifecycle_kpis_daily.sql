@@ -154,17 +154,7 @@ daily as (
 
 final as (
     select
-        cast(
-            {{ dbt.concat([
-                "cast(date_day as " ~ dbt.type_string() ~ ")", "'|'", "coalesce(channel, '')", "'|'",
-                "platform", "'|'", "coalesce(campaign_id, '')"
-            ]) }} as {{ dbt.type_string() }}
-        ) as kpi_daily_id,
-        cast(date_day as date) as date_day,
-        cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(platform as {{ dbt.type_string() }}) as platform,
-        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        {{ lifecycle_slice_columns('kpi_daily_id') }},
         cast(new_leads as bigint) as new_leads,
         cast(hot_leads as bigint) as hot_leads,
         cast(customers as bigint) as customers,

@@ -60,17 +60,7 @@ per_stage as (
 
 final as (
     select
-        cast(
-            {{ dbt.concat([
-                "cast(date_day as " ~ dbt.type_string() ~ ")", "'|'", "channel", "'|'", "platform", "'|'",
-                "coalesce(campaign_id, '')", "'|'", "stage"
-            ]) }} as {{ dbt.type_string() }}
-        ) as stage_conversion_id,
-        cast(date_day as date) as date_day,
-        cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(platform as {{ dbt.type_string() }}) as platform,
-        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        {{ lifecycle_slice_columns('stage_conversion_id', id_extra=["'|'", "stage"]) }},
         cast(stage as {{ dbt.type_string() }}) as stage,
         cast(stage_order as integer) as stage_order,
         cast(is_won_stage as boolean) as is_won_stage,
