@@ -323,6 +323,17 @@ def event_time_seconds(value: Any) -> int:
     return event_time_seconds(parsed)
 
 
+def _custom_value(key: str, value: Any) -> Any:
+    """One custom_data value as sent (a value it cannot convert raises, and the row is skipped)."""
+    if key == "value" or key == "predicted_ltv":
+        return round(float(value), 2)
+    if key == "currency":
+        return str(value).strip().upper()
+    if key == "num_items":
+        return int(value)
+    return value if isinstance(value, (list, int, float)) else str(value)
+
+
 class MetaCapiSettings(Settings):
     api_version: str = "v21.0"
     dataset_id: str | None = None
@@ -443,14 +454,7 @@ class MetaCapiDestination(Destination):
             v = m.get(k)
             if v is None:
                 continue
-            if k in ("value", "predicted_ltv"):
-                custom[k] = round(float(v), 2)
-            elif k == "currency":
-                custom[k] = str(v).strip().upper()
-            elif k == "num_items":
-                custom[k] = int(v)
-            else:
-                custom[k] = v if isinstance(v, (list, int, float)) else str(v)
+            custom[k] = _custom_value(k, v)
         if custom:
             event["custom_data"] = custom
         return event
@@ -521,14 +525,7 @@ class MetaCapiDestination(Destination):
                     v = values[i]
                     if v is None:
                         continue
-                    if k == "value" or k == "predicted_ltv":
-                        data[k] = round(float(v), 2)
-                    elif k == "currency":
-                        data[k] = str(v).strip().upper()
-                    elif k == "num_items":
-                        data[k] = int(v)
-                    else:
-                        data[k] = v if isinstance(v, (list, int, float)) else str(v)
+                    data[k] = _custom_value(k, v)
             except (ValueError, TypeError, KeyError):
                 out.append(self.build_one(self._row(columns, i)))
                 continue
