@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The SQL that `make lint` checks and `make sql-fix` fixes (.sqlfluffignore leaves out macros and dbt output).
 SQL ?= dbt_project
 
-.PHONY: install demo pipeline dashboard test test-fast lint sql-fix docs bench clean dagster
+.PHONY: install demo pipeline dashboard test test-fast lint sql-fix docs bench bench-all clean dagster
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,7 +61,14 @@ docs: $(STAMP)
 	$(BIN)/python -m ingestion.file_drop.schemas > docs/sources/files.md
 	$(BIN)/lifecycle segments generate
 
+## The scale benchmark (issue 11): make bench [CONTACTS=1000000]; writes bench/results/scale_<contacts>.json.
+CONTACTS ?= 1000000
 bench: $(STAMP)
+	mkdir -p bench/results
+	$(BIN)/python bench/bench_scale.py --contacts $(CONTACTS) --json bench/results/scale_$(CONTACTS).json
+
+## Every other benchmark in bench/, each at its own default size.
+bench-all: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:

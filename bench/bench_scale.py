@@ -1,0 +1,208 @@
+"""The scale benchmark: the demo business at N contacts, built, synced and read, as ratios to a floor.
+
+    python bench/bench_scale.py [--contacts 1000000] [--json out.json] [--markdown BENCHMARKS.md] [--keep]
+    make bench CONTACTS=100000
+
+Every step runs in a process of its own, so each step's peak memory is its own (the issue's target is
+"under 8 GB in every process"):
+
+1. **generate**: the demo generator writes the raw tables at N contacts (about 17 messages a contact);
+2. **floor**: one ordered window pass over the messages into a table
+   (``row_number() over (partition by contact_id order by sent_at)``), the least work any build does;
+3. **build**: the full ``dbt build`` (models and data tests): wall time, peak memory and the ten slowest
+   models from dbt's run_results.json;
+4. **incremental**: not measured yet: the project has no incremental models (issue 11, item 2), so a
+   new day costs a full build today; the line says so rather than printing a number;
+5. **activation**: ``bench_activation.py`` (HubSpot, Meta CAPI, the 1M-row diff);
+6. **dashboards**: ``bench_dashboards.py --warehouse`` on the built warehouse, every page's queries.
+
+Ratios to the floor measured in the same run are printed first; absolute times drift on shared machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+END_DATE = dt.date(2026, 11, 23)  # fixed, so two runs of the same size build the same business
+FLOOR_SQL = ("create or replace table bench_floor as select *, row_number() over "
+             "(partition by contact_id order by sent_at) as message_number from raw_respondio.messages")
+
+
+def _run_step(name: str, args: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run one step as its own process; its wall time, peak resident memory and output."""
+    began = time.monotonic()
+    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - began
+    if proc.returncode != 0:
+        raise SystemExit(f"step {name} failed (exit {proc.returncode}):\n{output[-4000:]}")
+    return {"step": name, "seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024), "output": output}
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+def _machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown") \
+        if Path("/proc/cpuinfo").exists() else platform.processor()
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "commit": commit, "date": dt.date.today().isoformat()}
+
+
+def _slowest_models(target: Path, floor: float, n: int = 10) -> list[dict]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    models.sort(key=lambda r: -r["execution_time"])
+    return [{"model": r["unique_id"].split(".")[-1], "seconds": round(r["execution_time"], 2),
+             "x_floor": round(r["execution_time"] / floor, 1)} for r in models[:n]]
+
+
+def _counts(target: Path) -> dict:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    kinds: dict[str, int] = {}
+    for r in results:
+        kind = r["unique_id"].split(".")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) -> dict:
+    warehouse = folder / "lifecycle.duckdb"
+    target = folder / "dbt_target"
+    steps = []
+    steps.append(_run_step("generate", _python(f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        import datetime as dt, warehouse_io
+        from ingestion import raw_tables
+        from ingestion.demo import DemoConfig, write_demo
+        with warehouse_io.connect({str(warehouse)!r}) as con:
+            raw_tables.ensure_raw_tables(con)
+            write_demo(con, DemoConfig(n_contacts={contacts}, seed=42, end_date=dt.date.fromisoformat({END_DATE.isoformat()!r})))
+            print(con.execute("select count(*) from raw_respondio.messages").fetchone()[0])
+    """)))
+    messages = int(steps[-1]["output"].strip().splitlines()[-1])
+    steps.append(_run_step("floor", _python(f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        import time, warehouse_io
+        with warehouse_io.connect({str(warehouse)!r}) as con:
+            began = time.perf_counter()
+            con.execute({FLOOR_SQL!r})
+            print(time.perf_counter() - began)
+            con.execute("drop table bench_floor")
+    """)))
+    floor = float(steps[-1]["output"].strip().splitlines()[-1])
+    from orchestration.dbt import dbt_args, dbt_executable
+
+    steps.append(_run_step("build", [dbt_executable(), *dbt_args(["build"], target, {"warehouse_path": str(warehouse)})],
+                           env={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}))
+    build = steps[-1]
+    out: dict = {"contacts": contacts, "messages": messages, "floor_seconds": round(floor, 2),
+                 "machine": _machine(), "build": {
+                     "seconds": build["seconds"], "x_floor": round(build["seconds"] / floor, 1),
+                     "peak_mb": build["peak_mb"], "nodes": _counts(target),
+                     "slowest_models": _slowest_models(target, floor)},
+                 "incremental": {"measured": False,
+                                 "why": "no incremental models yet (issue 11, item 2): a new day is a full build"}}
+    if activation:
+        steps.append(_run_step("activation", [sys.executable, str(ROOT / "bench" / "bench_activation.py")]))
+        out["activation"] = [line for line in steps[-1]["output"].splitlines()
+                             if line.split(" ", 1)[0] in ("hubspot", "capi", "diff")]
+    if dashboards:
+        steps.append(_run_step("dashboards", [sys.executable, str(ROOT / "bench" / "bench_dashboards.py"),
+                                              "--warehouse", str(warehouse)]))
+        lines = steps[-1]["output"].splitlines()  # the table, without Streamlit's bare-mode warnings
+        start = next((i for i, line in enumerate(lines) if line.split()[:2] == ["contacts", "page"]), len(lines))
+        out["dashboards"] = lines[start:]
+    out["steps"] = [{k: v for k, v in s.items() if k != "output"} for s in steps]
+    peak = max(out["steps"], key=lambda s: s["peak_mb"])
+    out["peak"] = {"step": peak["step"], "peak_mb": peak["peak_mb"], "target_mb": 8192,
+                   "met": peak["peak_mb"] < 8192}
+    return out
+
+
+def report(r: dict) -> str:
+    m = r["machine"]
+    lines = [
+        f"# Scale benchmark: {r['contacts']:,} contacts ({r['messages']:,} messages)",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; commit {m['commit']}; "
+        f"{m['date']}. Produced by `python bench/bench_scale.py --contacts {r['contacts']}`.",
+        "",
+        f"Floor (one ordered window pass over the messages into a table): **{r['floor_seconds']} s**.",
+        "",
+        "| step | seconds | x floor | peak memory | target |",
+        "|---|---|---|---|---|",
+    ]
+    for s in r["steps"]:
+        target = ""
+        if s["step"] == "build":
+            target = "within 10x the floor: " + ("met" if r["build"]["x_floor"] <= 10 else "**missed**")
+        lines.append(f"| {s['step']} | {s['seconds']} | {s['seconds'] / r['floor_seconds']:.1f} | "
+                     f"{s['peak_mb']:,} MB | {target} |")
+    lines += ["", f"Highest peak: {r['peak']['step']}, {r['peak']['peak_mb']:,} MB (target under 8 GB in every "
+              f"process: {'met' if r['peak']['met'] else '**missed**'}).", "",
+              f"Incremental build after one more day: not measured; {r['incremental']['why']}.", "",
+              f"dbt build: {', '.join(f'{n} {k}s' for k, n in sorted(r['build']['nodes'].items()))}. "
+              "Ten slowest models:", "", "| model | seconds | x floor |", "|---|---|---|"]
+    lines += [f"| {x['model']} | {x['seconds']} | {x['x_floor']} |" for x in r["build"]["slowest_models"]]
+    if r.get("activation"):
+        lines += ["", "Activation (`bench_activation.py`, fixed sizes, independent of the contacts above):", "",
+                  "```", *r["activation"], "```"]
+    if r.get("dashboards"):
+        lines += ["", "Dashboards (`bench_dashboards.py` on this warehouse; cold query cache, fastest of 3 runs):", "",
+                  "```", *r["dashboards"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--contacts", type=int, default=1_000_000)
+    p.add_argument("--json", type=Path, help="write the figures here as JSON")
+    p.add_argument("--markdown", type=Path, help="write the report here (BENCHMARKS.md)")
+    p.add_argument("--no-activation", action="store_true", help="skip the activation benchmark")
+    p.add_argument("--no-dashboards", action="store_true", help="skip the dashboards' page queries")
+    p.add_argument("--keep", action="store_true", help="keep the warehouse folder and print where it is")
+    args = p.parse_args()
+    if args.contacts < 1:
+        p.error("--contacts must be at least 1")
+    folder = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+    try:
+        result = measure(args.contacts, folder, activation=not args.no_activation, dashboards=not args.no_dashboards)
+    finally:
+        if args.keep:
+            print(f"warehouse kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    text = report(result)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
