@@ -356,14 +356,8 @@ def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _C
         acked = [(rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state) if outcome.state else None)
                  for rec, outcome in zip(records, found, strict=True)]
         records = []
-    get, account, ack = outcomes.get, accounting.append, acked.append
-    for rec in records:
-        outcome = get(rec.key)
-        if type(outcome) is Ack:  # the common case first
-            if dry_run:
-                account((rec.key, sent, None, rec.row_hash))
-            ack((rec.key, rec.row_hash, outcome.destination_id, state_json(outcome.state) if outcome.state else None))
-            continue
+    account, ack = accounting.append, acked.append
+    for rec, outcome in zip(records, found, strict=False):  # records is empty when all were acknowledged
         if outcome is None:
             outcome = Fail("the destination returned no result for this record")
         if isinstance(outcome, Ack):
@@ -463,16 +457,14 @@ def _deliver(dest: Destination, sender: Any, result: SyncResult, dry_run: bool, 
         outcomes = _deliver_phase(dest, phase, sender, result, dry_run, pool) if phase.items else {}
         if not final:  # the first phase's outcomes are the outcomes so far
             final.update(outcomes)
-            outcomes_to_merge = {}
         else:
-            outcomes_to_merge = outcomes
-        for key, outcome in outcomes_to_merge.items():
-            prior = final.get(key)
-            if isinstance(outcome, (Fail, Skip)) or prior is None:
-                final[key] = outcome
-            elif isinstance(prior, Ack) and isinstance(outcome, Ack):
-                merged_state = {**(prior.state or {}), **(outcome.state or {})}
-                final[key] = Ack(outcome.destination_id or prior.destination_id, merged_state or None)
+            for key, outcome in outcomes.items():
+                prior = final.get(key)
+                if isinstance(outcome, (Fail, Skip)) or prior is None:
+                    final[key] = outcome
+                elif isinstance(prior, Ack) and isinstance(outcome, Ack):
+                    merged_state = {**(prior.state or {}), **(outcome.state or {})}
+                    final[key] = Ack(outcome.destination_id or prior.destination_id, merged_state or None)
         try:
             phase = plan.send(outcomes)
         except StopIteration:

@@ -211,6 +211,8 @@ class _LeftOut:
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
+
+
 _digests: dict[tuple[str, Any, str | None, str | None], tuple[str | None, str | None]] = {}
 
 
@@ -256,51 +258,35 @@ def hash_user_data(user: Mapping[str, Any], default_region: str | None) -> dict[
     out: dict[str, Any] = {}
     country = user.get("country")
     country_code = country.strip().lower() if isinstance(country, str) and len(country.strip()) == 2 else None
-    digests = _digests
     for key, raw in user.items():
-        if raw is None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
-        if key in _HASHED_SET:
-            region = default_region if key == "ph" or key == "zp" else None
-            zp_country = country_code if key == "zp" else None
-            if type(raw) is str:  # the common case, inlined: one dict lookup per identifier
-                found = digests.get((key, raw, region, zp_country))
-                if found is None:
-                    if not raw.strip():
-                        continue
-                    found = _hashed(key, raw, region, zp_country)
-                if found[0] is not None:
-                    out[key] = found[0]
-                elif raw.strip():  # a blank value is no value, not a bad one
-                    _left_out(key, found[1] or "cannot be normalised")
-                continue
-            if isinstance(raw, (list, tuple)):
-                hashed = []
-                for v in raw:
-                    if v is None:
-                        continue
-                    digest, reason = _hashed(key, v, region, zp_country)
-                    if digest is None:
-                        _left_out(key, reason or "cannot be normalised")
-                    else:
-                        hashed.append(digest)
-                if hashed:
-                    out[key] = hashed
-                continue
-            digest, reason = _hashed(key, raw, region, zp_country)
-            if digest is None:
-                _left_out(key, reason or "cannot be normalised")
-            else:
-                out[key] = digest
-        elif key in _NOT_HASHED_SET:
-            if isinstance(raw, (list, tuple)):
-                out[key] = [str(v).strip() for v in raw]
-            else:
-                text = str(raw).strip()
-                if text:
-                    out[key] = text
-        elif not (isinstance(raw, str) and not raw.strip()):
+        if key in _NOT_HASHED_SET:
+            out[key] = str(raw).strip() if not isinstance(raw, (list, tuple)) else [str(v).strip() for v in raw]
+            continue
+        if key not in _HASHED_SET:
             _left_out(key, "not a user_data parameter")
+            continue
+        region = default_region if key == "ph" or key == "zp" else None
+        zp_country = country_code if key == "zp" else None
+        if isinstance(raw, (list, tuple)):
+            hashed = []
+            for v in raw:
+                if v is None:
+                    continue
+                digest, reason = _hashed(key, v, region, zp_country)
+                if digest is None:
+                    _left_out(key, reason or "cannot be normalised")
+                else:
+                    hashed.append(digest)
+            if hashed:
+                out[key] = hashed
+            continue
+        digest, reason = _hashed(key, raw, region, zp_country)
+        if digest is None:
+            _left_out(key, reason or "cannot be normalised")
+        else:
+            out[key] = digest
     return out
 
 
