@@ -8,7 +8,17 @@
   starts when more than var `conversation_session_gap_hours` (default 24) passed since the previous message.
   Derived ids ('<source>:derived:<contact>:<channel>:<n>') only grow as messages are appended; a backfill of
   older messages can renumber that contact's derived conversations.
+
+  Incremental by contact (macros/common/incremental.sql): a run recomputes every message of the contacts
+  with a message (or a sender) loaded since the last build, or whose identity changed; _loaded_at is the
+  latest load of the message and its sender.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='message_id',
+    incremental_strategy='replace_contacts',
+    on_schema_change='append_new_columns'
+) }}
 
 with
 
@@ -55,7 +65,11 @@ respondio as (
         messages.ctwa_clid,
         messages.referral_source_type = 'ad'
         or messages.referral_ad_id is not null
-        or messages.ctwa_clid is not null as has_ad_referral
+        or messages.ctwa_clid is not null as has_ad_referral,
+        case
+            when users._loaded_at > messages._loaded_at then users._loaded_at
+            else messages._loaded_at
+        end as _loaded_at
     from respondio_messages as messages
     left join respondio_users as users
         on messages.sender_user_id = users.user_id
@@ -81,7 +95,8 @@ files as (
         sent_at,
         cast(null as {{ dbt.type_string() }}) as referral_ad_id,
         cast(null as {{ dbt.type_string() }}) as ctwa_clid,
-        false as has_ad_referral
+        false as has_ad_referral,
+        _loaded_at
     from {{ files_with_contact('stg_files__messages', 'message_key') }} as file_messages
 
 ),
@@ -95,6 +110,49 @@ unioned as (
 
 ),
 
+{% if incremental_target_is_current() %}
+watermarks as (
+
+    {{ incremental_watermarks() }}
+
+),
+
+loaded_since as (
+
+    select * from unioned
+    where _loaded_at > (select since from watermarks)
+
+),
+
+changed_contacts as (
+
+    -- contacts with a message (or its sender) loaded since the last build, and the contact a re-loaded
+    -- message had before; then the contacts whose identity changed
+    select contact_id from loaded_since
+    union
+    select stored.contact_id
+    from {{ this }} as stored
+    inner join loaded_since
+        on stored.message_id = loaded_since.message_id
+    union
+    {{ identity_changed_contacts() }}
+
+),
+
+batch as (
+
+    select * from unioned
+    where contact_id in (select contact_id from changed_contacts)
+
+),
+{% else %}
+batch as (
+
+    select * from unioned
+
+),
+{% endif %}
+
 without_conversation as (
 
     select
@@ -106,7 +164,7 @@ without_conversation as (
         lag(sent_at) over (
             partition by source_system, contact_id, coalesce(channel, 'unknown') order by sent_at, message_id
         ) as previous_sent_at
-    from unioned
+    from batch
     where conversation_id is null
 
 ),
@@ -135,22 +193,24 @@ sessions as (
 final as (
 
     select
-        unioned.message_id,
-        coalesce(unioned.conversation_id, sessions.derived_conversation_id) as conversation_id,
-        unioned.contact_id,
-        unioned.source_system,
-        unioned.channel,
-        unioned.direction,
-        unioned.sender_type,
-        unioned.sender_id,
-        unioned.sent_at,
-        unioned.referral_ad_id,
-        unioned.ctwa_clid,
-        unioned.has_ad_referral
-    from unioned
+        batch.message_id,
+        coalesce(batch.conversation_id, sessions.derived_conversation_id) as conversation_id,
+        batch.contact_id,
+        batch.source_system,
+        batch.channel,
+        batch.direction,
+        batch.sender_type,
+        batch.sender_id,
+        batch.sent_at,
+        batch.referral_ad_id,
+        batch.ctwa_clid,
+        batch.has_ad_referral,
+        batch._loaded_at,
+        {{ lifecycle_run_time() }} as _built_at
+    from batch
     left join sessions
-        on unioned.message_id = sessions.message_id
+        on batch.message_id = sessions.message_id
 
 )
 
-select * from final
+{{ contact_batch('final', 'changed_contacts') }}

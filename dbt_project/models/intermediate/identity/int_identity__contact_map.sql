@@ -1,3 +1,23 @@
+{#-
+  One row per identity-bearing source record with its contact. Incremental: a run writes only the records
+  that are new or whose contact, node or first sighting changed, and keeps for each record when its contact
+  last changed (_mapped_at, the run's start) and the contact it had before (previous_contact_id). The
+  incremental-by-contact models (macros/common/incremental.sql) recompute both contacts of a changed record.
+  Records that no longer exist are deleted (post-hook). A first build, a full refresh or a table from an
+  earlier version writes every record with _mapped_at = the run's start.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key=['record_source', 'record_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where not exists (select 1 from "
+        ~ "{{ ref('int_identity__record_identifiers') }} as ri where ri.record_source = {{ this }}.record_source "
+        ~ "and ri.record_id = {{ this }}.record_id){% endif %}"
+    ]
+) }}
+
 with
 
 record_identifiers as (
@@ -24,7 +44,7 @@ records as (
 
 ),
 
-final as (
+fresh as (
 
     select
         records.record_source,
@@ -36,6 +56,50 @@ final as (
     inner join components
         on records.node_key = components.node_key
 
+),
+
+{% if incremental_target_is_current(['_mapped_at', 'previous_contact_id']) %}
+final as (
+
+    select
+        fresh.record_source,
+        fresh.record_id,
+        fresh.contact_id,
+        fresh.node_key,
+        fresh.first_seen_at,
+        case
+            when stored.contact_id = fresh.contact_id then stored._mapped_at
+            else {{ lifecycle_run_time() }}
+        end as _mapped_at,
+        case
+            when stored.contact_id = fresh.contact_id then stored.previous_contact_id
+            else stored.contact_id
+        end as previous_contact_id
+    from fresh
+    left join {{ this }} as stored
+        on fresh.record_source = stored.record_source
+        and fresh.record_id = stored.record_id
+    where stored.record_id is null
+        or stored.contact_id <> fresh.contact_id
+        or stored.node_key <> fresh.node_key
+        or (stored.first_seen_at is null) <> (fresh.first_seen_at is null)
+        or stored.first_seen_at <> fresh.first_seen_at
+
 )
+{% else %}
+final as (
+
+    select
+        record_source,
+        record_id,
+        contact_id,
+        node_key,
+        first_seen_at,
+        {{ lifecycle_run_time() }} as _mapped_at,
+        cast(null as {{ dbt.type_string() }}) as previous_contact_id
+    from fresh
+
+)
+{% endif %}
 
 select * from final

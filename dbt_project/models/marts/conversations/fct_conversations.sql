@@ -7,7 +7,18 @@
   message; workflow/automation messages and broadcasts do not count. No such reply -> nulls.
   Conversations derived from messages (see int_messages: sources without conversation records) are included;
   they have no close time or resolution and take the first human or AI responder as assignee.
+
+  Incremental by contact (macros/common/incremental.sql): a run recomputes every conversation of the contacts
+  whose messages int_messages rebuilt since this model's last build, whose conversations (or their assignee)
+  were loaded since, or whose identity changed; and of the contact a changed conversation had before.
+  _loaded_at is the latest load of the conversation, its assignee and its messages.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='conversation_id',
+    incremental_strategy='replace_contacts',
+    on_schema_change='append_new_columns'
+) }}
 
 with
 
@@ -51,7 +62,11 @@ respondio as (
         conversations.closed_at,
         conversations.closing_category as resolution,
         cast(null as {{ dbt.type_string() }}) as declared_ad_id,
-        cast(null as {{ dbt.type_string() }}) as declared_ctwa_clid
+        cast(null as {{ dbt.type_string() }}) as declared_ctwa_clid,
+        case
+            when users._loaded_at > conversations._loaded_at then users._loaded_at
+            else conversations._loaded_at
+        end as _loaded_at
     from {{ ref('stg_respondio__conversations') }} as conversations
     left join respondio_users as users
         on conversations.assignee_user_id = users.user_id
@@ -82,7 +97,8 @@ files as (
         closed_at,
         resolution,
         ad_id as declared_ad_id,
-        ctwa_clid as declared_ctwa_clid
+        ctwa_clid as declared_ctwa_clid,
+        _loaded_at
     from {{ files_with_contact('stg_files__conversations', 'conversation_key') }} as file_conversations
 
 ),
@@ -100,6 +116,76 @@ declared_conversations as (
 
 ),
 
+{% if incremental_target_is_current() %}
+watermarks as (
+
+    {{ incremental_watermarks() }}
+
+),
+
+rebuilt_messages as (
+
+    select contact_id, conversation_id from messages
+    where _built_at > (select built_until from watermarks)
+
+),
+
+loaded_conversations as (
+
+    select contact_id, conversation_id from declared_conversations
+    where _loaded_at > (select since from watermarks)
+
+),
+
+changed_contacts as (
+
+    -- contacts whose messages were rebuilt or whose conversations were loaded since the last build, and
+    -- the contact such a conversation had before; then the contacts whose identity changed
+    select contact_id from rebuilt_messages
+    union
+    select contact_id from loaded_conversations
+    union
+    select stored.contact_id
+    from {{ this }} as stored
+    where stored.conversation_id in (
+        select conversation_id from rebuilt_messages
+        union all
+        select conversation_id from loaded_conversations
+    )
+    union
+    {{ identity_changed_contacts() }}
+
+),
+
+scoped_declared as (
+
+    select * from declared_conversations
+    where contact_id in (select contact_id from changed_contacts)
+
+),
+
+scoped_messages as (
+
+    -- the changed contacts' messages, and every message of their declared conversations
+    select * from messages
+    where contact_id in (select contact_id from changed_contacts)
+        or conversation_id in (select conversation_id from scoped_declared)
+
+),
+{% else %}
+scoped_declared as (
+
+    select * from declared_conversations
+
+),
+
+scoped_messages as (
+
+    select * from messages
+
+),
+{% endif %}
+
 first_agent_messages as (
 
     select
@@ -107,7 +193,7 @@ first_agent_messages as (
         sender_type,
         sender_id,
         row_number() over (partition by conversation_id order by sent_at, message_id) as agent_message_order
-    from messages
+    from scoped_messages
     where direction = 'outbound' and sender_type in ('human', 'ai_agent')
 
 ),
@@ -127,7 +213,8 @@ derived_conversations as (
         cast(null as {{ dbt.type_timestamp() }}) as closed_at,
         cast(null as {{ dbt.type_string() }}) as resolution,
         cast(null as {{ dbt.type_string() }}) as declared_ad_id,
-        cast(null as {{ dbt.type_string() }}) as declared_ctwa_clid
+        cast(null as {{ dbt.type_string() }}) as declared_ctwa_clid,
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at
     from (
         select
             conversation_id,
@@ -135,7 +222,7 @@ derived_conversations as (
             min(source_system) as source_system,
             min(channel) as channel,
             min(sent_at) as opened_at
-        from messages
+        from scoped_messages as messages
         where not exists (
                 select 1 from declared_conversations
                 where declared_conversations.conversation_id = messages.conversation_id
@@ -150,7 +237,7 @@ derived_conversations as (
 
 conversations as (
 
-    select * from declared_conversations
+    select * from scoped_declared
     union all
     select * from derived_conversations
 
@@ -165,7 +252,7 @@ ranked_inbound as (
         referral_ad_id,
         ctwa_clid,
         row_number() over (partition by conversation_id order by sent_at, message_id) as inbound_order
-    from messages
+    from scoped_messages
     where direction = 'inbound'
 
 ),
@@ -186,7 +273,7 @@ ranked_responses as (
         messages.sender_id,
         row_number() over (partition by messages.conversation_id order by messages.sent_at, messages.message_id)
             as response_order
-    from messages
+    from scoped_messages as messages
     inner join first_inbound
         on messages.conversation_id = first_inbound.conversation_id
     where messages.direction = 'outbound'
@@ -207,8 +294,9 @@ message_counts as (
     select
         conversation_id,
         sum(case when direction = 'inbound' then 1 else 0 end) as inbound_messages,
-        sum(case when direction = 'outbound' then 1 else 0 end) as outbound_messages
-    from messages
+        sum(case when direction = 'outbound' then 1 else 0 end) as outbound_messages,
+        max(_loaded_at) as messages_loaded_at
+    from scoped_messages
     group by conversation_id
 
 ),
@@ -242,7 +330,13 @@ final as (
         cast(conversations.closed_at as {{ dbt.type_timestamp() }}) as closed_at,
         cast(conversations.resolution as {{ dbt.type_string() }}) as resolution,
         cast(coalesce(message_counts.inbound_messages, 0) as {{ dbt.type_bigint() }}) as inbound_messages,
-        cast(coalesce(message_counts.outbound_messages, 0) as {{ dbt.type_bigint() }}) as outbound_messages
+        cast(coalesce(message_counts.outbound_messages, 0) as {{ dbt.type_bigint() }}) as outbound_messages,
+        cast(case
+            when conversations._loaded_at is null then message_counts.messages_loaded_at
+            when message_counts.messages_loaded_at > conversations._loaded_at then message_counts.messages_loaded_at
+            else conversations._loaded_at
+        end as {{ dbt.type_timestamp() }}) as _loaded_at,
+        {{ lifecycle_run_time() }} as _built_at
     from conversations
     left join first_inbound
         on conversations.conversation_id = first_inbound.conversation_id
@@ -253,4 +347,4 @@ final as (
 
 )
 
-select * from final
+{{ contact_batch('final', 'changed_contacts') }}

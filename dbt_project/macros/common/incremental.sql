@@ -1,0 +1,152 @@
+{#-
+  Incremental models that recompute whole contacts (docs/incremental.md).
+
+  A nightly build must not rescan years of history to add one day, but a message that arrives late (sent
+  last month, loaded today) or a new identifier that merges two people changes a contact's whole history:
+  its derived conversations, its first response, its stage spells. So the large facts are incremental by
+  CONTACT: a run finds the contacts with new evidence and recomputes every row of those contacts, nothing
+  of the others. The result equals a full refresh row for row (tests/test_incremental.py).
+
+  New evidence is found by LOAD time, not event time: every raw row carries `_loaded_at` (when a loader last
+  wrote it), and each incremental model keeps the greatest `_loaded_at` of the evidence behind each row. A
+  run takes the rows loaded after the target's newest `_loaded_at`, less var `incremental_lookback_minutes`
+  (loads still in flight while the last build ran; DuckDB never has any, other warehouses may). So a late
+  message of any age is picked up, and nothing is missed because its event time is old.
+
+  Identity changes come from int_identity__contact_map, which keeps for each record when its contact last
+  changed (`_mapped_at`) and the contact before (`previous_contact_id`): both contacts are recomputed.
+  Contacts that no longer exist (merged into another) are removed.
+
+  Mechanics: the model's batch holds every row of the changed contacts plus one marker row per changed
+  contact (all columns null but contact_id); the `replace_contacts` strategy deletes the target's rows of
+  every contact in the batch and inserts the batch's real rows (unique_key not null). A contact left with no
+  rows thus loses its stored ones.
+
+  The model's columns come from its yml (name and data_type, so the marker rows are typed). A target built
+  by an earlier version (a column missing) is recomputed whole, and its missing columns are added
+  (on_schema_change='append_new_columns'). `dbt build --full-refresh` (lifecycle run --full-refresh)
+  rebuilds from scratch; do so after changing a var that reshapes history (e.g. conversation_session_gap_hours).
+-#}
+
+{#- The run's start (UTC) as a timestamp literal: when an incremental row was computed. -#}
+{% macro lifecycle_run_time() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#-
+  The model's documented columns that are plain names (yml entries such as "a || b" are grain notes), less
+  the bookkeeping columns (_loaded_at, _built_at), which every incremental-by-contact model has.
+-#}
+{% macro incremental_columns() -%}
+    {%- set cols = [] -%}
+    {%- for name, col in model.columns.items() -%}
+        {%- if ' ' not in name and '|' not in name and '(' not in name and not name.startswith('_') -%}
+            {%- do cols.append(col) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(cols) }}
+{%- endmacro %}
+
+{#-
+  True on an incremental run whose target holds every documented column and the bookkeeping ones; false on a
+  first build, a full refresh, or a target from an earlier version (then everyone is recomputed).
+-#}
+{% macro incremental_target_is_current(extra=['_loaded_at', '_built_at']) -%}
+    {#- (a unit test renders the model with no relation of its own: `this` is none) -#}
+    {%- if this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- set have = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- for col in incremental_columns() -%}
+        {%- if col.name | lower not in have -%}{{ return(false) }}{%- endif -%}
+    {%- endfor -%}
+    {%- for name in extra -%}
+        {%- if name | lower not in have -%}{{ return(false) }}{%- endif -%}
+    {%- endfor -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- Body of a one-row CTE: since (load time) and built_until (last run) of this model's target. -#}
+{% macro incremental_watermarks() -%}
+    select
+        {{ dbt.dateadd('minute', -1 * project_var('incremental_lookback_minutes'),
+                       "coalesce(max(_loaded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as since,
+        coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
+    from {{ this }}
+{%- endmacro %}
+
+{#-
+  Body of a CTE (contact_id) of contacts whose identity changed since this model was last built: the
+  record's contact now and before, and the target's contacts that no longer exist. `contact_map` and
+  `watermarks` are CTE names of the calling model.
+-#}
+{% macro identity_changed_contacts(contact_map='contact_map', watermarks='watermarks') -%}
+    select {{ contact_map }}.contact_id
+    from {{ contact_map }}
+    where {{ contact_map }}._mapped_at > (select built_until from {{ watermarks }})
+    union
+    select {{ contact_map }}.previous_contact_id
+    from {{ contact_map }}
+    where {{ contact_map }}._mapped_at > (select built_until from {{ watermarks }})
+        and {{ contact_map }}.previous_contact_id is not null
+    union
+    select stored.contact_id
+    from (select distinct contact_id from {{ this }}) as stored
+    where not exists (
+        select 1 from {{ contact_map }} where {{ contact_map }}.contact_id = stored.contact_id
+    )
+{%- endmacro %}
+
+{#-
+  The batch of an incremental-by-contact model: `rows` (a CTE with every documented column, holding all rows
+  of the contacts in `changed`) plus one marker row per changed contact. On a first build or full refresh:
+  all rows. On a target from an earlier version: all rows, plus markers for every stored contact.
+-#}
+{% macro contact_batch(rows, changed) -%}
+    {%- if this is none or not is_incremental() %}
+    select * from {{ rows }}
+    {%- else %}
+    {%- set cols = incremental_columns() -%}
+    {%- set names = cols | map(attribute='name') | list + ['_loaded_at', '_built_at'] %}
+    select
+        {%- for name in names %}
+        {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ rows }}
+    union all
+    select
+        {%- for col in cols %}
+        {% if col.name == 'contact_id' -%} markers.contact_id
+        {%- else -%} cast(null as {{ col.data_type }}) {%- endif %} as {{ col.name }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
+        cast(null as {{ dbt.type_timestamp() }}) as _built_at
+    from (
+        {%- if incremental_target_is_current() %}
+        select contact_id from {{ changed }}
+        {%- else %}
+        select distinct contact_id from {{ this }}
+        {%- endif %}
+    ) as markers
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+  Custom incremental strategy `replace_contacts`: delete the target's rows of every contact in the batch and
+  the rows whose unique_key is in the batch (a re-loaded row that moved to another contact), then insert the
+  batch's real rows (marker rows have a null unique_key).
+-#}
+{% macro get_incremental_replace_contacts_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set key = arg_dict['unique_key'] -%}
+    {%- if not key or key is not string -%}
+        {{ exceptions.raise_compiler_error("incremental_strategy replace_contacts needs unique_key: the grain column (one name)") }}
+    {%- endif -%}
+    {%- set cols = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where contact_id in (select contact_id from {{ source }} where contact_id is not null)
+        or {{ key }} in (select {{ key }} from {{ source }} where {{ key }} is not null);
+
+    insert into {{ target }} ({{ cols }})
+    select {{ cols }} from {{ source }}
+    where {{ key }} is not null
+{%- endmacro %}
