@@ -8,7 +8,8 @@ stamps ``_loaded_at``) in three rounds, each followed by an incremental run:
    contact with a conversation; file-drop messages without a conversation (derived conversations) for an
    existing contact found by email, one of them late enough to split that contact's derived sessions; a
    respond.io user re-loaded as an AI agent (every message and conversation it touched changes);
-2. a HubSpot contact carrying one respond.io contact's email and another's phone: identity merges the two;
+2. a HubSpot contact carrying one respond.io contact's email and another's phone: identity merges the two,
+   and the derived conversations of both are renumbered under one contact id;
 3. nothing new (the run must recompute nobody).
 
 Then a copy of the same warehouse is rebuilt with ``--full-refresh`` and every incremental model must hold
@@ -110,7 +111,7 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     target = tmp_path / "target"
     facts = _pick(path)
     conv_id, conv_contact, channel_id, channel, first_sent = facts["conv"]
-    (a_id, a_email, _a_phone), (b_id, _b_email, b_phone), (c_id, c_email, _c_phone) = facts["contacts"]
+    (_a_id, _a_email, _a_phone), (b_id, b_email, b_phone), (c_id, c_email, _c_phone) = facts["contacts"]
     base = max(r[0] for r in query(path, "select max(sent_at) from raw_respondio.messages"))
 
     # round 1: new and late messages, a new contact, derived conversations, a re-loaded user
@@ -140,6 +141,8 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
             _file_message("h1", c_email, "inbound", base - dt.timedelta(days=3)),
             _file_message("h2", c_email, "outbound", base - dt.timedelta(days=3, hours=-1)),
             _file_message("h3", c_email, "inbound", base - dt.timedelta(days=1)),
+            _file_message("h5", b_email, "inbound", base - dt.timedelta(days=2)),
+            _file_message("h6", b_email, "outbound", base - dt.timedelta(days=2, hours=-2)),
         ],
         "raw_respondio.users": [{**facts["user"], "agent_type": "ai_agent"}],
     })
@@ -151,20 +154,21 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
         assert built[-1][1] < total, f"{model}: round 1 recomputed every row ({built})"
     # the late file message (3 days earlier) and the next one (2 days later) are separate derived conversations
     derived = query(path, "select count(*) from marts.fct_conversations where conversation_id like 'helpdesk:derived:%'")
-    assert derived == [(2,)]
+    assert derived == [(3,)]
     # the late respond.io message is now its conversation's first inbound message
     first = query(path, f"select first_inbound_at from marts.fct_conversations where conversation_id = 'respondio:{conv_id}'")
     assert first == [(first_sent - dt.timedelta(minutes=1),)]
 
-    # round 2: a HubSpot contact with A's email and B's phone merges A and B (and a late file message
-    # between h1 and h3 joins the first derived session)
+    # round 2: a HubSpot contact with C's email and B's phone merges B and C, who both have derived
+    # conversations: the one whose contact id goes has its derived conversations renumbered under the other's
+    # (stale rows of a contact that no longer exists must go); and a late file message joins a derived session
     contacts_before = query(path, "select count(distinct contact_id) from intermediate.int_identity__contact_map")[0][0]
     apart = query(path, f"""select count(distinct contact_id) from intermediate.int_identity__contact_map
-        where record_source = 'respondio_contact' and record_id in ('{a_id}', '{b_id}')""")
+        where record_source = 'respondio_contact' and record_id in ('{b_id}', '{c_id}')""")
     assert apart == [(2,)]
     _append(path, {
         "raw_hubspot.contacts": [{
-            "contact_id": 99_000_000_001, "email": a_email, "phone": b_phone, "mobilephone": None,
+            "contact_id": 99_000_000_001, "email": c_email, "phone": b_phone, "mobilephone": None,
             "firstname": "Merged", "lastname": "Person", "lifecyclestage": "lead", "hs_lead_status": None,
             "createdate": base, "lastmodifieddate": base, "archived": False}],
         "raw_files.messages": [_file_message("h4", c_email, "inbound", base - dt.timedelta(days=2, hours=12))],
@@ -173,8 +177,11 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     assert query(path, "select count(distinct contact_id) from intermediate.int_identity__contact_map")[0][0] \
         == contacts_before - 1
     merged = query(path, f"""select count(distinct contact_id) from intermediate.int_identity__contact_map
-        where record_source = 'respondio_contact' and record_id in ('{a_id}', '{b_id}')""")
+        where record_source = 'respondio_contact' and record_id in ('{b_id}', '{c_id}')""")
     assert merged == [(1,)]
+    derived = query(path, "select count(*) from marts.fct_conversations where conversation_id like 'helpdesk:derived:%'")
+    # one contact now: h1 h2 h4 h5 h6 h3 are each less than 24 h apart, so the three sessions became one
+    assert derived == [(1,)]
 
     # round 3: nothing new, nothing recomputed
     before = _built_runs(path)

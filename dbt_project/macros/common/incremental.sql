@@ -10,8 +10,9 @@
   New evidence is found by LOAD time, not event time: every raw row carries `_loaded_at` (when a loader last
   wrote it), and each incremental model keeps the greatest `_loaded_at` of the evidence behind each row. A
   run takes the rows loaded after the target's newest `_loaded_at`, less var `incremental_lookback_minutes`
-  (loads still in flight while the last build ran; DuckDB never has any, other warehouses may). So a late
-  message of any age is picked up, and nothing is missed because its event time is old.
+  (loads still in flight while the last build ran: none on DuckDB, which has one writer at a time, so the
+  default is 0 there and 60 elsewhere). So a late message of any age is picked up, and nothing is missed
+  because its event time is old.
 
   Identity changes come from int_identity__contact_map, which keeps for each record when its contact last
   changed (`_mapped_at`) and the contact before (`previous_contact_id`): both contacts are recomputed.
@@ -65,9 +66,18 @@
 {%- endmacro %}
 
 {#- Body of a one-row CTE: since (load time) and built_until (last run) of this model's target. -#}
+{% macro incremental_lookback_minutes() -%}
+    {%- set minutes = project_var('incremental_lookback_minutes') -%}
+    {%- if minutes is none -%}
+        {#- DuckDB has one writer at a time, so no load can run while a build does -#}
+        {%- set minutes = 0 if target.type == 'duckdb' else 60 -%}
+    {%- endif -%}
+    {{ return(minutes) }}
+{%- endmacro %}
+
 {% macro incremental_watermarks() -%}
     select
-        {{ dbt.dateadd('minute', -1 * project_var('incremental_lookback_minutes'),
+        {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(),
                        "coalesce(max(_loaded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as since,
         coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
     from {{ this }}

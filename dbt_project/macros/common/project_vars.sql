@@ -32,7 +32,7 @@
         'identity_junk_phones':                {'kind': 'string_list', 'item_pattern': '[+]?[0-9]+'},
         'sources_enabled':                     {'kind': 'bool_map', 'keys': ['respondio', 'hubspot', 'salesforce', 'shop', 'files']},
         'conversation_session_gap_hours':      {'kind': 'number', 'min': 0.25, 'max': 8760},
-        'incremental_lookback_minutes':        {'kind': 'number', 'min': 0, 'max': 525600},
+        'incremental_lookback_minutes':        {'kind': 'number', 'min': 0, 'max': 525600, 'nullable': true},
         'lifecycle_preset':                    {'kind': 'choice', 'allowed': lifecycle_presets().keys() | list | sort},
         'lifecycle_config':                    {'kind': 'mapping', 'nullable': true},
         'lifecycle_as_of':                     {'kind': 'timestamp', 'nullable': true},
