@@ -104,12 +104,12 @@ class PipelineFailed(Exception):
 
 def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, contacts: int | None = None,
                  seed: int | None = None, start: date | None = None, end: date | None = None,
-                 verbose: bool = False, wait: float = 0.0) -> str | None:
+                 verbose: bool = False, wait: float = 0.0, full_refresh: bool = False) -> str | None:
     """Ingest the chosen source, build every dbt model and test, then run the activation syncs.
 
     Holds the warehouse's writer lock throughout (waiting up to ``wait`` seconds for it). Raises
     :class:`PipelineFailed` with one line when the run fails; returns a line naming what was not
-    loaded when the run was partial, else None.
+    loaded when the run was partial, else None. ``full_refresh`` rebuilds the incremental models from scratch.
     """
     import warehouse_io
 
@@ -128,7 +128,7 @@ def run_pipeline(source: str, warehouse: Path, *, files: Path | None = None, con
         began = warehouse_io.utcnow()
         try:
             _run_jobs(source, warehouse, files=files, contacts=contacts, seed=seed, start=start, end=end,
-                      verbose=verbose)
+                      verbose=verbose, full_refresh=full_refresh)
         except expected_errors() as exc:
             raise PipelineFailed(one_line(exc)) from None
         return _partial_line(warehouse, began)
@@ -154,7 +154,7 @@ def _partial_line(warehouse: Path, since: datetime) -> str | None:
 
 
 def _run_jobs(source: str, warehouse: Path, *, files: Path | None, contacts: int | None, seed: int | None,
-              start: date | None, end: date | None, verbose: bool) -> None:
+              start: date | None, end: date | None, verbose: bool, full_refresh: bool = False) -> None:
     from orchestration.console import console_run_config, failure_line
     from orchestration.project import prepare_dbt_project
 
@@ -183,6 +183,9 @@ def _run_jobs(source: str, warehouse: Path, *, files: Path | None, contacts: int
                   "dagster/asset_partition_range_end": last.isoformat()})
         if not result.success:
             raise PipelineFailed(f"loading {name} ({first} to {last}) failed: {failure_line(result)}")
+    if full_refresh:  # only the pipeline job has the dbt build
+        run_config = {**run_config, "ops": {**run_config.get("ops", {}),
+                                            "lifecycle_dbt_assets": {"config": {"full_refresh": True}}}}
     result = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(run_config=run_config, instance=instance,
                                                                    raise_on_error=False)
     if not result.success:
@@ -255,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--files", help="file-drop folder (with --source files)")
     run.add_argument("--contacts", type=int, default=None, help="demo size (with --source demo)")
     run.add_argument("--seed", type=int, default=None)
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental models from scratch (after changing a var that reshapes history)")
     run.add_argument("--start", type=date.fromisoformat, help="first day to backfill (time-sliced API sources)")
     run.add_argument("--end", type=date.fromisoformat, help="last day to backfill (time-sliced API sources)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
@@ -309,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             partial = run_pipeline(source, path, files=folder, contacts=args.contacts, seed=args.seed,
                                    start=getattr(args, "start", None), end=getattr(args, "end", None),
-                                   verbose=args.verbose, wait=getattr(args, "wait", 0.0))
+                                   verbose=args.verbose, wait=getattr(args, "wait", 0.0),
+                                   full_refresh=getattr(args, "full_refresh", False))
         except PipelineFailed as exc:
             print(f"lifecycle {args.command} failed: {exc}", file=sys.stderr, flush=True)
             return exc.code

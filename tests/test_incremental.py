@@ -214,3 +214,33 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
 
 
 MODELS_SHORT = [m.split(".")[1] for m in MODELS]
+
+
+def test_a_pipeline_run_with_full_refresh_rebuilds_the_incremental_models_and_one_without_does_not(
+        writable_demo_warehouse):
+    """`lifecycle run --full-refresh` reaches dbt through the Dagster run config of the dbt build."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.jobs import PIPELINE_JOB
+    from orchestration.project import prepare_dbt_project
+
+    prepare_dbt_project()
+    path = writable_demo_warehouse
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    selection = [dg.AssetKey(["intermediate", "int_messages"])]
+
+    def run(full_refresh: bool) -> list[tuple]:
+        config = {"resources": {"warehouse": {"config": {"path": str(path)}}}}
+        if full_refresh:
+            config["ops"] = {"lifecycle_dbt_assets": {"config": {"full_refresh": True}}}
+        result = job.execute_in_process(asset_selection=selection, run_config=config,
+                                        instance=dg.DagsterInstance.ephemeral())
+        assert result.success
+        return query(path, "select _built_at, count(*) from intermediate.int_messages group by 1")
+
+    before = query(path, "select _built_at, count(*) from intermediate.int_messages group by 1")
+    assert len(before) == 1
+    assert run(full_refresh=False) == before  # nothing new: no row recomputed
+    after = run(full_refresh=True)
+    assert len(after) == 1 and after[0][0] > before[0][0] and after[0][1] == before[0][1]

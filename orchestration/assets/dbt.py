@@ -34,8 +34,17 @@ class LifecycleTranslator(DagsterDbtTranslator):
 translator = LifecycleTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt build; ``lifecycle run --full-refresh`` sets full_refresh."""
+
+    # Rebuild the incremental models (int_messages, fct_conversations...) from scratch, e.g. after changing
+    # a var that reshapes history such as conversation_session_gap_hours (docs/incremental.md).
+    full_refresh: bool = False
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+                         config: DbtBuildConfig):
     path = warehouse.file()
     try:
         with warehouse_io.writer_lock(path, wait=lock_wait_seconds(), purpose="the dbt build of a Dagster run"):
@@ -43,8 +52,10 @@ def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             with warehouse_io.connect(path) as con:
                 raw_tables.ensure_raw_tables(con)
             # The profile reads the warehouse from this var (dbt_project/profiles.yml).
-            yield from dbt.cli(["build", "--vars", json.dumps({"warehouse_path": str(path)})],
-                               context=context).stream()
+            args = ["build", "--vars", json.dumps({"warehouse_path": str(path)})]
+            if config.full_refresh:
+                args.append("--full-refresh")
+            yield from dbt.cli(args, context=context).stream()
             published = warehouse_io.publish_serving(path)
             if published is not None:
                 context.log.info(f"published the serving copy {warehouse_io.serving_path(path)} "
