@@ -11,8 +11,11 @@ Every step runs in a process of its own, so each step's peak memory is its own (
    (``row_number() over (partition by contact_id order by sent_at)``), the least work any build does;
 3. **build**: the full ``dbt build`` (models and data tests): wall time, peak memory and the ten slowest
    models from dbt's run_results.json;
-4. **incremental**: not measured yet: the project has no incremental models (issue 11, item 2), so a
-   new day costs a full build today; the line says so rather than printing a number;
+4. **append** one more day through the ingestion path (``merge_rows``, which stamps ``_loaded_at``): the
+   last day's respond.io messages again, a day later, with new ids; then **incremental**: the same
+   ``dbt build`` again, where the incremental models (int_messages, fct_conversations, the contact map)
+   recompute only the contacts with new evidence; reported against the full build, with those models'
+   own times in both builds;
 5. **activation**: ``bench_activation.py`` (HubSpot, Meta CAPI, the 1M-row diff);
 6. **dashboards**: ``bench_dashboards.py --warehouse`` on the built warehouse, every page's queries.
 
@@ -83,6 +86,15 @@ def _slowest_models(target: Path, floor: float, n: int = 10) -> list[dict]:
              "x_floor": round(r["execution_time"] / floor, 1)} for r in models[:n]]
 
 
+INCREMENTAL_MODELS = ("int_identity__contact_map", "int_messages", "fct_conversations")
+
+
+def _model_times(target: Path) -> dict[str, float]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in results
+            if r["unique_id"].startswith("model.")}
+
+
 def _counts(target: Path) -> dict:
     results = json.loads((target / "run_results.json").read_text())["results"]
     kinds: dict[str, int] = {}
@@ -126,9 +138,32 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) 
                  "machine": _machine(), "build": {
                      "seconds": build["seconds"], "x_floor": round(build["seconds"] / floor, 1),
                      "peak_mb": build["peak_mb"], "nodes": _counts(target),
-                     "slowest_models": _slowest_models(target, floor)},
-                 "incremental": {"measured": False,
-                                 "why": "no incremental models yet (issue 11, item 2): a new day is a full build"}}
+                     "slowest_models": _slowest_models(target, floor)}}
+    steps.append(_run_step("append", _python(f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        import warehouse_io
+        from ingestion import raw_tables
+        with warehouse_io.connect({str(warehouse)!r}) as con:
+            last, top = con.execute("select max(sent_at), max(message_id) from raw_respondio.messages").fetchone()
+            day = con.execute(
+                "select * exclude (_loaded_at) replace (message_id + ? as message_id, sent_at + interval 1 day as sent_at) "
+                "from raw_respondio.messages where sent_at > ? - interval 1 day", [top, last]).df()
+            print(warehouse_io.merge_rows(con, raw_tables.table("raw_respondio.messages"), day))
+    """)))
+    appended = int(steps[-1]["output"].strip().splitlines()[-1])
+    inc_target = folder / "dbt_target_incremental"
+    steps.append(_run_step("incremental", [dbt_executable(), *dbt_args(["build"], inc_target,
+                                                                        {"warehouse_path": str(warehouse)})],
+                           env={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}))
+    inc = steps[-1]
+    full_times, inc_times = _model_times(target), _model_times(inc_target)
+    out["incremental"] = {
+        "appended_messages": appended, "appended_pct": round(100 * appended / messages, 2),
+        "seconds": inc["seconds"], "pct_of_full": round(100 * inc["seconds"] / build["seconds"], 1),
+        "x_floor": round(inc["seconds"] / floor, 1), "peak_mb": inc["peak_mb"],
+        "models": [{"model": m, "full_seconds": full_times.get(m), "incremental_seconds": inc_times.get(m)}
+                   for m in INCREMENTAL_MODELS],
+        "slowest_models": _slowest_models(inc_target, floor, 5)}
     if activation:
         steps.append(_run_step("activation", [sys.executable, str(ROOT / "bench" / "bench_activation.py")], ok=(0, 1)))
         out["activation"] = [line for line in steps[-1]["output"].splitlines()
@@ -144,6 +179,19 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) 
     out["peak"] = {"step": peak["step"], "peak_mb": peak["peak_mb"], "target_mb": 8192,
                    "met": peak["peak_mb"] < 8192}
     return out
+
+
+def _incremental_lines(r: dict) -> list[str]:
+    i = r["incremental"]
+    met = "met" if i["pct_of_full"] <= 10 else "**missed**"
+    lines = [f"Incremental build after one more day ({i['appended_messages']:,} messages appended, "
+             f"{i['appended_pct']}% of the messages): **{i['seconds']} s**, {i['pct_of_full']}% of the full build "
+             f"(target within 10%: {met}), {i['x_floor']}x the floor, peak {i['peak_mb']:,} MB.", "",
+             "| incremental model | full build (s) | incremental build (s) |", "|---|---|---|"]
+    lines += [f"| {m['model']} | {m['full_seconds']} | {m['incremental_seconds']} |" for m in i["models"]]
+    lines += ["", "Slowest models of the incremental build: "
+              + ", ".join(f"{x['model']} {x['seconds']} s" for x in i["slowest_models"]) + "."]
+    return lines
 
 
 def report(r: dict) -> str:
@@ -163,11 +211,13 @@ def report(r: dict) -> str:
         target = ""
         if s["step"] == "build":
             target = "within 10x the floor: " + ("met" if r["build"]["x_floor"] <= 10 else "**missed**")
+        elif s["step"] == "incremental":
+            target = "within 10% of the build: " + ("met" if r["incremental"]["pct_of_full"] <= 10 else "**missed**")
         lines.append(f"| {s['step']} | {s['seconds']} | {s['seconds'] / r['floor_seconds']:.1f} | "
                      f"{s['peak_mb']:,} MB | {target} |")
     lines += ["", f"Highest peak: {r['peak']['step']}, {r['peak']['peak_mb']:,} MB (target under 8 GB in every "
               f"process: {'met' if r['peak']['met'] else '**missed**'}).", "",
-              f"Incremental build after one more day: not measured; {r['incremental']['why']}.", "",
+              *_incremental_lines(r), "",
               f"dbt build: {', '.join(f'{n} {k}s' for k, n in sorted(r['build']['nodes'].items()))}. "
               "Ten slowest models:", "", "| model | seconds | x floor |", "|---|---|---|"]
     lines += [f"| {x['model']} | {x['seconds']} | {x['x_floor']} |" for x in r["build"]["slowest_models"]]
