@@ -85,3 +85,35 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
             assert tuple(map(float, cur.fetchone())) == pytest.approx(tuple(map(float, expected)), rel=1e-3)
     finally:
         pg.close()
+
+    # an incremental round on PostgreSQL: one more message in an existing conversation, loaded now; the
+    # incremental models (custom strategy replace_contacts) recompute that contact only
+    pg = psycopg2.connect(postgres.dsn("lifecycle"))
+    try:
+        with pg, pg.cursor() as cur:
+            cur.execute("""
+                insert into raw_respondio.messages (message_id, conversation_id, contact_id, channel_id, channel_type,
+                    traffic, sender_type, sender_user_id, message_type, referral_source_type, referral_ad_id,
+                    referral_ctwa_clid, sent_at, _loaded_at)
+                select message_id + 1000000000000, conversation_id, contact_id, channel_id, channel_type, traffic,
+                    sender_type, sender_user_id, message_type, referral_source_type, referral_ad_id,
+                    referral_ctwa_clid, sent_at + interval '1 minute', (now() at time zone 'utc')
+                from raw_respondio.messages where traffic = 'incoming' order by message_id limit 1""")
+            cur.execute("select count(*), sum(inbound_messages) from marts.fct_conversations")
+            conversations, inbound = cur.fetchone()
+            cur.execute("select count(*) from intermediate.int_messages")
+            (messages,) = cur.fetchone()
+        run_dbt(["run", "--select", "int_identity__contact_map", "int_messages", "fct_conversations"],
+                target="postgres", target_path=tmp_path / "target", env=postgres.env("lifecycle"),
+                vars={"incremental_lookback_minutes": 0})
+        with pg, pg.cursor() as cur:
+            cur.execute("select count(*) from intermediate.int_messages")
+            assert cur.fetchone() == (messages + 1,)
+            cur.execute("select count(*), sum(inbound_messages) from marts.fct_conversations")
+            assert cur.fetchone() == (conversations, inbound + 1)
+            cur.execute("select _built_at, count(distinct contact_id) from marts.fct_conversations "
+                        "group by 1 order by 1")
+            runs = cur.fetchall()
+            assert len(runs) == 2 and runs[-1][1] == 1, runs  # one contact recomputed
+    finally:
+        pg.close()
