@@ -14,21 +14,55 @@ unioned as (
 
 ),
 
+-- each distinct email and phone is normalised once (a customer's hundred orders and storefront events carry
+-- the same few values; the phone rules are a chain of regular expressions)
+distinct_values as (
+
+    select distinct
+        identifier_type,
+        raw_value,
+        case when identifier_type = 'phone' then coalesce(calling_code, '') else '' end as calling_code
+    from unioned
+    where record_source <> 'files_ref'
+        and identifier_type in ('email', 'phone')
+        and raw_value is not null
+
+),
+
+normalised_values as (
+
+    select
+        identifier_type,
+        raw_value,
+        calling_code,
+        case
+            when identifier_type = 'email' then {{ identity_email('raw_value') }}
+            else {{ identity_phone('raw_value', "nullif(calling_code, '')") }}
+        end as identifier_value
+    from distinct_values
+
+),
+
 -- file-drop identity values are already normalised (their record ids are built from them)
 normalised as (
 
     select
-        record_source,
-        record_id,
-        identifier_type,
+        unioned.record_source,
+        unioned.record_id,
+        unioned.identifier_type,
         case
-            when record_source = 'files_ref' then raw_value
-            when identifier_type = 'email' then {{ identity_email('raw_value') }}
-            when identifier_type = 'phone' then {{ identity_phone('raw_value', 'calling_code') }}
-            else nullif(trim(raw_value), '')
+            when unioned.record_source = 'files_ref' then unioned.raw_value
+            when unioned.identifier_type in ('email', 'phone') then normalised_values.identifier_value
+            else nullif(trim(unioned.raw_value), '')
         end as identifier_value,
-        seen_at
+        unioned.seen_at
     from unioned
+    left join normalised_values
+        on unioned.identifier_type = normalised_values.identifier_type
+        and unioned.raw_value = normalised_values.raw_value
+        and case when unioned.identifier_type = 'phone' then coalesce(unioned.calling_code, '') else '' end
+            = normalised_values.calling_code
+        and unioned.record_source <> 'files_ref'
 
 ),
 
