@@ -20,6 +20,8 @@
     on_schema_change='append_new_columns'
 ) }}
 
+{%- set incremental = incremental_target_is_current() %}
+
 with
 
 contact_map as (
@@ -28,16 +30,105 @@ contact_map as (
 
 ),
 
+{% if incremental %}
+watermarks as (
+
+    {{ incremental_watermarks() }}
+
+),
+{% endif %}
+
+{% if source_enabled('respondio') %}
+respondio_users as (
+
+    select * from {{ ref('stg_respondio__users') }}
+
+),
+
+{% if incremental %}
+-- respond.io messages loaded since the last build, or sent by a user loaded since: filtered on the raw
+-- scan, before any join
+respondio_loaded as (
+
+    select
+        'respondio:' || messages.message_id as message_id,
+        contact_map.contact_id
+    from {{ ref('stg_respondio__messages') }} as messages
+    left join contact_map
+        on contact_map.record_source = 'respondio_contact'
+        and messages.contact_id = contact_map.record_id
+    where messages._loaded_at > (select since from watermarks)
+        or messages.sender_user_id in (
+            select user_id from respondio_users where _loaded_at > (select since from watermarks)
+        )
+
+),
+{% endif %}
+{% endif %}
+
+{% if source_enabled('files') %}
+files_all as (
+
+    select
+        message_key as message_id,
+        source_system || ':' || conversation_id as conversation_id,
+        contact_id,
+        source_system,
+        channel,
+        direction,
+        case when direction = 'inbound' then 'contact' else coalesce(sender_type, 'automation') end as sender_type,
+        sender_id,
+        sent_at,
+        cast(null as {{ dbt.type_string() }}) as referral_ad_id,
+        cast(null as {{ dbt.type_string() }}) as ctwa_clid,
+        false as has_ad_referral,
+        _loaded_at
+    from {{ files_with_contact('stg_files__messages', 'message_key') }} as file_messages
+
+),
+{% endif %}
+
+{% if incremental %}
+loaded_since as (
+
+    {%- set parts = [] %}
+    {%- if source_enabled('respondio') %}{% do parts.append('select message_id, contact_id from respondio_loaded') %}{% endif %}
+    {%- if source_enabled('files') %}{% do parts.append("select message_id, contact_id from files_all where _loaded_at > (select since from watermarks)") %}{% endif %}
+    {%- if not parts %}{% do parts.append("select cast(null as " ~ dbt.type_string() ~ ") as message_id, cast(null as " ~ dbt.type_string() ~ ") as contact_id from watermarks where 1 = 0") %}{% endif %}
+    {%- for part in parts %}
+    {{ part }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+changed_contacts as (
+
+    -- contacts with a message (or its sender) loaded since the last build, and the contact a re-loaded
+    -- message had before; then the contacts whose identity changed
+    select contact_id from loaded_since
+    union
+    select stored.contact_id
+    from {{ this }} as stored
+    where stored.message_id in (select message_id from loaded_since)
+    union
+    {{ identity_changed_contacts() }}
+
+),
+{% endif %}
+
 {% if source_enabled('respondio') %}
 respondio_messages as (
 
     select * from {{ ref('stg_respondio__messages') }}
-
-),
-
-respondio_users as (
-
-    select * from {{ ref('stg_respondio__users') }}
+    {%- if incremental %}
+    -- only the messages of the changed contacts' respond.io records (a semi-join on the raw scan)
+    where contact_id in (
+        select record_id from contact_map
+        where record_source = 'respondio_contact'
+            and contact_id in (select contact_id from changed_contacts)
+    )
+    {%- endif %}
 
 ),
 
@@ -83,75 +174,21 @@ respondio as (
 {% if source_enabled('files') %}
 files as (
 
-    select
-        message_key as message_id,
-        source_system || ':' || conversation_id as conversation_id,
-        contact_id,
-        source_system,
-        channel,
-        direction,
-        case when direction = 'inbound' then 'contact' else coalesce(sender_type, 'automation') end as sender_type,
-        sender_id,
-        sent_at,
-        cast(null as {{ dbt.type_string() }}) as referral_ad_id,
-        cast(null as {{ dbt.type_string() }}) as ctwa_clid,
-        false as has_ad_referral,
-        _loaded_at
-    from {{ files_with_contact('stg_files__messages', 'message_key') }} as file_messages
+    select * from files_all
+    {%- if incremental %}
+    where contact_id in (select contact_id from changed_contacts)
+    {%- endif %}
 
 ),
 {% endif %}
 
-unioned as (
+batch as (
 
     {% if source_enabled('respondio') %}select * from respondio{% endif %}
     {% if source_enabled('respondio') and source_enabled('files') %}union all{% endif %}
     {% if source_enabled('files') %}select * from files{% endif %}
 
 ),
-
-{% if incremental_target_is_current() %}
-watermarks as (
-
-    {{ incremental_watermarks() }}
-
-),
-
-loaded_since as (
-
-    select * from unioned
-    where _loaded_at > (select since from watermarks)
-
-),
-
-changed_contacts as (
-
-    -- contacts with a message (or its sender) loaded since the last build, and the contact a re-loaded
-    -- message had before; then the contacts whose identity changed
-    select contact_id from loaded_since
-    union
-    select stored.contact_id
-    from {{ this }} as stored
-    inner join loaded_since
-        on stored.message_id = loaded_since.message_id
-    union
-    {{ identity_changed_contacts() }}
-
-),
-
-batch as (
-
-    select * from unioned
-    where contact_id in (select contact_id from changed_contacts)
-
-),
-{% else %}
-batch as (
-
-    select * from unioned
-
-),
-{% endif %}
 
 without_conversation as (
 
