@@ -86,9 +86,9 @@ def _pick(path: Path) -> dict:
         select m.sender_user_id from raw_respondio.messages m join raw_respondio.users u
             on u.user_id = m.sender_user_id
         where u.agent_type = 'human' group by 1 order by count(*) desc limit 1""")[0][0]
-    user = query(path, f"select * from raw_respondio.users where user_id = {human}")[0]
     user_cols = [c.name for c in raw_tables.table("raw_respondio.users").columns]
-    return {"conv": conv, "contacts": two, "user": dict(zip(user_cols, user))}
+    user = query(path, f"select {', '.join(user_cols)} from raw_respondio.users where user_id = {human}")[0]
+    return {"conv": conv, "contacts": two, "user": dict(zip(user_cols, user, strict=True))}
 
 
 def _message(mid, conv, contact, channel_id, channel, traffic, sender, sent_at, user=None):

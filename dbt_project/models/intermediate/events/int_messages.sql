@@ -91,14 +91,14 @@ files_all as (
 {% if incremental %}
 loaded_since as (
 
-    {%- set parts = [] %}
-    {%- if source_enabled('respondio') %}{% do parts.append('select message_id, contact_id from respondio_loaded') %}{% endif %}
-    {%- if source_enabled('files') %}{% do parts.append("select message_id, contact_id from files_all where _loaded_at > (select since from watermarks)") %}{% endif %}
-    {%- if not parts %}{% do parts.append("select cast(null as " ~ dbt.type_string() ~ ") as message_id, cast(null as " ~ dbt.type_string() ~ ") as contact_id from watermarks where 1 = 0") %}{% endif %}
-    {%- for part in parts %}
-    {{ part }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {% if source_enabled('respondio') %}
+    select message_id, contact_id from respondio_loaded
+    {% endif %}
+    {% if source_enabled('respondio') and source_enabled('files') %}union all{% endif %}
+    {% if source_enabled('files') %}
+    select message_id, contact_id from files_all
+    where _loaded_at > (select since from watermarks)
+    {% endif %}
 
 ),
 

@@ -60,8 +60,8 @@ normalised as (
     left join normalised_values
         on unioned.identifier_type = normalised_values.identifier_type
         and unioned.raw_value = normalised_values.raw_value
-        and case when unioned.identifier_type = 'phone' then coalesce(unioned.calling_code, '') else '' end
-            = normalised_values.calling_code
+        and normalised_values.calling_code
+        = case when unioned.identifier_type = 'phone' then coalesce(unioned.calling_code, '') else '' end
         and unioned.record_source <> 'files_ref'
 
 ),
