@@ -65,7 +65,7 @@
     {{ return(true) }}
 {%- endmacro %}
 
-{#- Body of a one-row CTE: since (load time) and built_until (last run) of this model's target. -#}
+{#- The lookback in minutes: the var, or by warehouse when it is null. -#}
 {% macro incremental_lookback_minutes() -%}
     {%- set minutes = project_var('incremental_lookback_minutes') -%}
     {%- if minutes is none -%}
@@ -75,6 +75,7 @@
     {{ return(minutes) }}
 {%- endmacro %}
 
+{#- Body of a one-row CTE: since (load time) and built_until (last run) of this model's target. -#}
 {% macro incremental_watermarks() -%}
     select
         {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(),
