@@ -157,6 +157,7 @@ def _run_jobs(source: str, warehouse: Path, *, files: Path | None, contacts: int
               start: date | None, end: date | None, verbose: bool, full_refresh: bool = False) -> None:
     from orchestration.console import console_run_config, failure_line
     from orchestration.project import prepare_dbt_project
+    from warehouse_io import resolve_path
 
     if source == "api":
         from ingestion.sources import API_SOURCES
@@ -165,8 +166,8 @@ def _run_jobs(source: str, warehouse: Path, *, files: Path | None, contacts: int
             needed = "; ".join(f"{s.name}: {', '.join(s.required_env)}" for s in API_SOURCES.values())
             raise PipelineFailed(f"lifecycle run --source api: no API connector is configured. Set the credentials "
                                  f"of at least one source ({needed}).", EXIT_USAGE)
-    try:
-        prepare_dbt_project()
+    try:  # parsed with the warehouse var the build passes: the build then parses partially
+        prepare_dbt_project(resolve_path(warehouse))
     except Exception as exc:  # noqa: BLE001 - dbt parse failed: its first error line is the message
         raise PipelineFailed(_parse_failure_line(exc), EXIT_USAGE) from None
     from orchestration.definitions import defs

@@ -19,6 +19,7 @@ exactly the same rows (the bookkeeping columns that say when a row was computed 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -218,9 +219,11 @@ MODELS_SHORT = [m.split(".")[1] for m in MODELS]
 
 def test_a_pipeline_run_with_full_refresh_rebuilds_the_incremental_models_and_one_without_does_not(
         writable_demo_warehouse):
-    """`lifecycle run --full-refresh` reaches dbt through the Dagster run config of the dbt build."""
+    """`lifecycle run --full-refresh` reaches dbt through the Dagster run config of the dbt build; dbt's unit
+    tests run in a pipeline run only when its config asks for them."""
     import dagster as dg
 
+    from orchestration.dbt import DEFAULT_TARGET_PATH
     from orchestration.definitions import defs
     from orchestration.jobs import PIPELINE_JOB
     from orchestration.project import prepare_dbt_project
@@ -228,19 +231,25 @@ def test_a_pipeline_run_with_full_refresh_rebuilds_the_incremental_models_and_on
     prepare_dbt_project()
     path = writable_demo_warehouse
     job = defs.resolve_job_def(PIPELINE_JOB)
-    selection = [dg.AssetKey(["intermediate", "int_messages"])]
+    selection = [dg.AssetKey(["intermediate", "int_messages"]), dg.AssetKey(["marts", "fct_conversations"])]
 
-    def run(full_refresh: bool) -> list[tuple]:
+    def run(full_refresh: bool) -> tuple[list[tuple], list[tuple]]:
         config = {"resources": {"warehouse": {"config": {"path": str(path)}}}}
         if full_refresh:
-            config["ops"] = {"lifecycle_dbt_assets": {"config": {"full_refresh": True}}}
+            config["ops"] = {"lifecycle_dbt_assets": {"config": {"full_refresh": True, "unit_tests": True}}}
         result = job.execute_in_process(asset_selection=selection, run_config=config,
                                         instance=dg.DagsterInstance.ephemeral())
         assert result.success
-        return query(path, "select _built_at, count(*) from intermediate.int_messages group by 1")
+        # the dbt invocation's own target folder (dagster-dbt names it after the op and the run id)
+        [folder] = DEFAULT_TARGET_PATH.glob(f"lifecycle_dbt_assets-{result.run_id[:7]}-*")
+        results = json.loads((folder / "run_results.json").read_text())["results"]
+        unit = sorted((r["unique_id"].split(".")[-1], r["status"]) for r in results
+                      if r["unique_id"].startswith("unit_test."))
+        return query(path, "select _built_at, count(*) from intermediate.int_messages group by 1"), unit
 
     before = query(path, "select _built_at, count(*) from intermediate.int_messages group by 1")
     assert len(before) == 1
-    assert run(full_refresh=False) == before  # nothing new: no row recomputed
-    after = run(full_refresh=True)
+    assert run(full_refresh=False) == (before, [])  # nothing new: no row recomputed, no unit test run
+    after, unit = run(full_refresh=True)
     assert len(after) == 1 and after[0][0] > before[0][0] and after[0][1] == before[0][1]
+    assert ("test_first_response_ignores_automation_and_broadcasts", "pass") in unit, unit

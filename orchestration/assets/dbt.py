@@ -5,7 +5,6 @@ the dashboards and previews read (:func:`warehouse_io.publish_serving`), so read
 file the build writes. A failed build publishes nothing: readers keep the last good marts.
 """
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 import warehouse_io
 from ingestion import raw_tables
 from orchestration.console import expected_errors, expected_failure
-from orchestration.project import dbt_project
+from orchestration.project import dbt_project, warehouse_vars
 from orchestration.resources import WarehouseResource, lock_wait_seconds
 
 
@@ -40,6 +39,10 @@ class DbtBuildConfig(dg.Config):
     # Rebuild the incremental models (int_messages, fct_conversations...) from scratch, e.g. after changing
     # a var that reshapes history such as conversation_session_gap_hours (docs/incremental.md).
     full_refresh: bool = False
+    # dbt's unit tests check the models' logic on fixed inputs, not the data: they belong to development and
+    # CI (`make test` runs them in every dbt build of the test suite), as dbt recommends, and a pipeline run
+    # skips them (about a fifth of a small warehouse's build). True runs them here too.
+    unit_tests: bool = False
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
@@ -51,10 +54,13 @@ def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             # Raw tables nobody loaded (a source switched off) exist empty, so staging always builds.
             with warehouse_io.connect(path) as con:
                 raw_tables.ensure_raw_tables(con)
-            # The profile reads the warehouse from this var (dbt_project/profiles.yml).
-            args = ["build", "--vars", json.dumps({"warehouse_path": str(path)})]
+            # The profile reads the warehouse from this var (dbt_project/profiles.yml); the same text as
+            # `lifecycle run`'s parse, so this build reuses that parse
+            args = ["build", *warehouse_vars(path)]
             if config.full_refresh:
                 args.append("--full-refresh")
+            if not config.unit_tests:
+                args += ["--exclude-resource-type", "unit_test"]
             yield from dbt.cli(args, context=context).stream()
             published = warehouse_io.publish_serving(path)
             if published is not None:
