@@ -78,13 +78,19 @@ class PgServer:
     def dsn(self, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
 
-    def create_database(self, name: str) -> None:
+    def create_database(self, name: str, icu_locale: str | None = None) -> None:
+        """``icu_locale`` (e.g. ``en-US``): the database sorts text by that ICU collation, as most production
+        servers do, instead of the test machine's C locale (code point order, the order DuckDB uses)."""
         import psycopg2
 
         con = psycopg2.connect(self.dsn())
         con.autocommit = True
         with con.cursor() as cur:
-            cur.execute(f'create database "{name}"')
+            if icu_locale:
+                cur.execute(f"create database \"{name}\" template template0 locale_provider icu "
+                            f"icu_locale '{icu_locale}' locale 'C.UTF-8'")
+            else:
+                cur.execute(f'create database "{name}"')
         con.close()
 
     def env(self, dbname: str) -> dict[str, str]:
