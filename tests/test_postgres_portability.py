@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pg_server  # noqa: E402  (tests/ is on sys.path)
 import pytest
 from mart_compare import compare_schemas, duckdb_columns
@@ -136,3 +138,46 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
             assert len(runs) == 2 and runs[-1][1] == 1, runs  # one contact recomputed
     finally:
         pg.close()
+
+
+def test_contact_ids_do_not_depend_on_the_engines_text_collation(postgres, tmp_path):
+    """A contact's id comes from the smallest record key of its component in byte order on every engine.
+
+    Salesforce ids are case-sensitive: by code point `00QB...` sorts before `00Qa...`, by ICU's en-US
+    collation after it; `files_contact:` and `files:` differ by a `_` that sorts before `:` in ICU only.
+    """
+    import psycopg2
+    from dbt_helpers import md5, write_raw
+
+    at = dt.datetime(2025, 3, 1, 10)
+    duck_file = tmp_path / "w.duckdb"
+    write_raw(duck_file, {
+        "raw_salesforce.leads": [
+            {"id": "00QaZZ", "email": "one@corp.io", "created_date": at},
+            {"id": "00QBZZ", "email": "one@corp.io", "phone": "+1 415 555 0111", "created_date": at},
+        ],
+        "raw_salesforce.contacts": [
+            {"id": "003b", "email": "two@corp.io", "created_date": at},
+            {"id": "003C", "email": "two@corp.io", "created_date": at},
+        ],
+    })
+    postgres.create_database("collation", icu_locale="en-US")
+    copy_raw_to_postgres(duck_file, postgres.dsn("collation"))
+    select = ["build", "--select", "+int_identity__contact_map", "--exclude", "test_type:unit",
+              "--indirect-selection", "buildable"]
+    run_dbt(select, warehouse=duck_file, target_path=tmp_path / "duck_target")
+    run_dbt(select, target="postgres", target_path=tmp_path / "pg_target", env=postgres.env("collation"))
+
+    sql = "select record_source, record_id, contact_id from intermediate.int_identity__contact_map"
+    with warehouse_io.connect(duck_file, read_only=True) as duck:
+        expected = sorted(duck.execute(sql).fetchall())
+    pg = psycopg2.connect(postgres.dsn("collation"))
+    try:
+        with pg.cursor() as cur:
+            got = sorted(pg_fetch(cur, sql))
+    finally:
+        pg.close()
+    assert got == expected
+    ids = {(source, record): contact for source, record, contact in expected}
+    assert ids[("salesforce_lead", "00QaZZ")] == ids[("salesforce_lead", "00QBZZ")] == md5("salesforce_lead:00QBZZ")
+    assert ids[("salesforce_contact", "003b")] == md5("salesforce_contact:003C")

@@ -109,7 +109,7 @@ ranked_channels as (
     select
         contact_id,
         channel,
-        row_number() over (partition by contact_id order by seen_at, channel) as seen_order
+        row_number() over (partition by contact_id order by seen_at, {{ byte_order('channel') }}) as seen_order
     from record_channels
     where channel is not null
 
@@ -119,7 +119,7 @@ channel_lists as (
 
     select
         contact_id,
-        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels
+        {{ dbt.listagg('channel', "','", 'order by ' ~ byte_order('channel')) }} as channels
     from (
         select distinct
             contact_id,
@@ -147,7 +147,7 @@ ranked_attributes as (
                 end,
                 person_attributes.updated_at desc,
                 contact_map.record_source asc,
-                contact_map.record_id asc
+                {{ byte_order('contact_map.record_id') }} asc
         ) as name_order,
         row_number() over (
             partition by contact_map.contact_id
@@ -155,7 +155,7 @@ ranked_attributes as (
                 case when person_attributes.country_code is null then 1 else 0 end,
                 person_attributes.updated_at desc,
                 contact_map.record_source asc,
-                contact_map.record_id asc
+                {{ byte_order('contact_map.record_id') }} asc
         ) as country_order
     from person_attributes
     inner join contact_map
@@ -172,7 +172,7 @@ ranked_identifiers as (
         identifier_value,
         row_number() over (
             partition by contact_id, identifier_type
-            order by last_seen_at desc, identifier_value asc
+            order by last_seen_at desc, {{ byte_order('identifier_value') }} asc
         ) as recency_order
     from identifiers
     where identifier_type in ('email', 'phone')

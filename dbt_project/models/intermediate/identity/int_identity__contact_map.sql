@@ -37,7 +37,7 @@ records as (
     select
         record_source,
         record_id,
-        min(node_key) as node_key,
+        min({{ byte_order('node_key') }}) as node_key,
         min(first_seen_at) as first_seen_at
     from record_identifiers
     group by record_source, record_id

@@ -18,7 +18,7 @@ nodes as (
 
     select
         node_key,
-        row_number() over (order by node_key) as node_num
+        row_number() over (order by {{ byte_order('node_key') }}) as node_num
     from (select distinct node_key from record_identifiers) as distinct_nodes
 
 ),

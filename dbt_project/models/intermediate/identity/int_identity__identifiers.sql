@@ -38,7 +38,10 @@ resolved as (
         record_identifiers.last_seen_at,
         row_number() over (
             partition by contact_map.contact_id, record_identifiers.identifier_type, record_identifiers.identifier_value
-            order by record_identifiers.first_seen_at, record_identifiers.record_source, record_identifiers.record_id
+            order by
+                record_identifiers.first_seen_at,
+                record_identifiers.record_source,
+                {{ byte_order('record_identifiers.record_id') }}
         ) as seen_order
     from record_identifiers
     inner join contact_map
