@@ -414,10 +414,26 @@ def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender
 
 def _remove(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
             dry_run: bool, pool: ThreadPoolExecutor | None) -> None:
-    gone = state.gone_rows()
+    gone = [Removal(k, d, parse_state(s)) for k, d, s in state.gone_rows()]
+    # a key whose destination record another key in the segment holds (a contact merged under a new id,
+    # same phone) only leaves the state: removing it would remove that contact from the destination
+    held = {dest.removal_identity(d, parse_state(s)) for d, s in state.live_destination_rows()} - {None}
+    shared = [r for r in gone if dest.removal_identity(r.destination_id, r.previous) in held]
+    if shared:
+        reason = "left the segment; another key in the segment holds the same destination record"
+        accounting_shared = [(r.key, "left", reason, None) for r in shared]
+        result.rows_left += len(shared)
+        if dry_run:
+            with state.db.transaction():
+                state.record(accounting_shared)
+        else:
+            state.commit(acked=(), failed=(), records=accounting_shared, removed=[r.key for r in shared],
+                         counts=result.counts())
+        keys = {r.key for r in shared}
+        gone = [r for r in gone if r.key not in keys]
     chunk = _chunk_size(config, dest)
     for start in range(0, len(gone), chunk):
-        removals = [Removal(k, d, parse_state(s)) for k, d, s in gone[start:start + chunk]]
+        removals = gone[start:start + chunk]
         outcomes = _deliver(dest, sender, result, dry_run, (), removals, pool)
         removed: list[str] = []
         failed: list[tuple[str, str, str | None]] = []

@@ -293,6 +293,14 @@ class Destination:
     def item(self, record: Record) -> Any:
         return record.payload
 
+    def removal_identity(self, destination_id: str | None, previous: Mapping[str, Any] | None) -> str | None:
+        """The destination's record a key's removal would act on (None: no other key can share it).
+
+        Two keys can name one destination record: identity resolution merges records and a contact gets a
+        new contact_id while its email or phone stays. The engine does not remove a key whose record another
+        key in the segment holds. Default: the id the destination gave the record (HubSpot, Salesforce)."""
+        return destination_id
+
     def removal_item(self, removal: Removal) -> Any:
         raise DestinationError(f"{self.kind} cannot remove records (mode {self.config.mode})")
 

@@ -136,6 +136,10 @@ class RespondIoDestination(Destination):
             yield Phase("untag", [Item(r.key, {"identifier": (r.previous or {}).get("identifier")}) for r in removals],
                         removal=True)
 
+    def removal_identity(self, destination_id: str | None, previous: Mapping[str, Any] | None) -> str | None:
+        """respond.io finds contacts by the identifier (``phone:+44...``): one contact whatever the key."""
+        return (previous or {}).get("identifier")
+
     def _state(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         state = {"identifier": payload["identifier"], "tag": self.settings.tag}
         if payload.get("lifecycle") is not None:

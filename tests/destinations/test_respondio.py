@@ -85,3 +85,25 @@ def test_update_only_tags_known_contacts_and_skips_unknown_ones(server, wh):
     assert (result.rows_sent, result.rows_skipped) == (2, 1)
     assert dict(result.skip_reasons) == {"not in respond.io (mode update_only creates nothing)": 1}
     assert len(server.contacts) == 2 and server.tagged(TAG) == {"+447700900001", "+447700900002"}
+
+
+def test_a_contact_whose_id_changed_stays_tagged(server, wh):
+    """Identity resolution merges records and a contact can get a new contact_id (the sync key) while its
+    phone stays: the new key is tagged and the old key leaves the segment. Untagging the old key would
+    untag the same respond.io contact, and it would stay untagged (its new key is unchanged afterwards)."""
+    write_segment(wh, "seg_test_winback", [person(1), person(2)], TYPES)
+    first = run_sync(config(server.url), warehouse=wh, dry_run=False, credentials=CREDS)
+    assert first.rows_sent == 2 and server.tagged(TAG) == {"+447700900001", "+447700900002"}
+
+    write_segment(wh, "seg_test_winback", [person(1, contact_id="merged-1"), person(2)], TYPES)
+    second = run_sync(config(server.url), warehouse=wh, dry_run=False, credentials=CREDS)
+    assert server.tagged(TAG) == {"+447700900001", "+447700900002"}
+    assert (second.rows_sent, second.rows_removed, second.rows_left, second.rows_unchanged) == (1, 0, 1, 1)
+    assert ops(wh, "select record_key, status, reason from ops.sync_records where sync_run_id = ? "
+                   "and status = 'left'", [second.sync_run_id]) == [
+        ("c1", "left", "left the segment; another key in the segment holds the same destination record")]
+    assert ops(wh, "select record_key from ops.sync_state order by 1") == [("c2",), ("merged-1",)]
+
+    third = run_sync(config(server.url), warehouse=wh, dry_run=False, credentials=CREDS)
+    assert (third.rows_sent, third.rows_removed, third.rows_unchanged) == (0, 0, 2)
+    assert server.tagged(TAG) == {"+447700900001", "+447700900002"}
