@@ -30,3 +30,41 @@
     {%- set spark_types = {'varchar': 'string', 'text': 'string', 'double precision': 'double'} -%}
     cast({{ field }} as {{ spark_types.get(type | trim | lower, type) }})
 {%- endmacro %}
+
+{#-
+  Seeds: their column_types say varchar (DuckDB, PostgreSQL); dbt-spark writes the type into its DDL and
+  casts as is, so the types are translated before dbt-spark's own seed macros run.
+-#}
+{% macro spark_column_types(column_types) -%}
+    {%- set spark_types = {'varchar': 'string', 'text': 'string', 'double precision': 'double'} -%}
+    {%- set translated = {} -%}
+    {%- for name, type in (column_types or {}).items() -%}
+        {%- do translated.update({name: spark_types.get(type | trim | lower, type)}) -%}
+    {%- endfor -%}
+    {{ return(translated) }}
+{%- endmacro %}
+
+{% macro spark__create_csv_table(model, agate_table) -%}
+    {%- do model['config'].update({'column_types': spark_column_types(model['config'].get('column_types'))}) -%}
+    {{ return(dbt.spark__create_csv_table(model, agate_table)) }}
+{%- endmacro %}
+
+{#-
+  regexp_replace(expression, pattern, replacement): `pattern` and `replacement` are Python strings (the regex
+  as the engine reads it, e.g. '^\\+' in Jinja for ^\+), `all_matches` replaces every match (PostgreSQL's
+  'g' flag; DuckDB's too), else the first. Spark takes no flags and always replaces every match: callers
+  with all_matches=false use patterns that can match once only (anchored, or running to the end). Spark
+  also unescapes backslashes in string literals and writes back-references as $1, not \1.
+-#}
+{% macro regexp_replace_sql(expression, pattern, replacement, all_matches=true) -%}
+    {{ return(adapter.dispatch('regexp_replace_sql', 'lifecycle')(expression, pattern, replacement, all_matches)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_sql(expression, pattern, replacement, all_matches=true) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}'{{ ", 'g'" if all_matches }})
+{%- endmacro %}
+
+{% macro spark__regexp_replace_sql(expression, pattern, replacement, all_matches=true) -%}
+    {%- set replacement = modules.re.sub('\\\\([0-9])', '$\\1', replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern | replace('\\', '\\\\') }}', '{{ replacement | replace('\\', '\\\\') }}')
+{%- endmacro %}
