@@ -68,3 +68,32 @@
     {%- set replacement = modules.re.sub('\\\\([0-9])', '$\\1', replacement) -%}
     regexp_replace({{ expression }}, '{{ pattern | replace('\\', '\\\\') }}', '{{ replacement | replace('\\', '\\\\') }}')
 {%- endmacro %}
+
+{#-
+  dbt.listagg on Spark (namespace dbt, found here first): dbt-spark's ignores the order (collect_list keeps
+  none), and a list such as reachable_channels must read the same on every engine. Rows whose measure is null
+  are left out, as string_agg does; the order is ascending on plain columns (`order by a, b`), which is every
+  use in this project.
+-#}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause=none, limit_num=none) -%}
+    {%- if order_by_clause -%}
+        {%- set keys = modules.re.sub('(?i)^\\s*order\\s+by\\s+', '', order_by_clause).split(',') | map('trim') | list -%}
+        {%- for key in keys if ' ' in key -%}
+            {{ exceptions.raise_compiler_error("spark__listagg orders by plain columns ascending, not: " ~ key) }}
+        {%- endfor -%}
+        {%- set fields -%}
+            {%- for key in keys %}'k{{ loop.index }}', {{ key }}, {% endfor -%}
+            'v', {{ measure }}
+        {%- endset -%}
+        {%- set collected -%}
+            transform(array_sort(collect_list(case when ({{ measure }}) is not null then named_struct({{ fields }}) end)),
+                      e -> e.v)
+        {%- endset -%}
+    {%- else -%}
+        {%- set collected = 'collect_list(' ~ measure ~ ')' -%}
+    {%- endif -%}
+    {%- if limit_num -%}
+        {%- set collected = 'slice(' ~ collected ~ ', 1, ' ~ limit_num ~ ')' -%}
+    {%- endif -%}
+    array_join({{ collected }}, {{ delimiter_text }})
+{%- endmacro %}
