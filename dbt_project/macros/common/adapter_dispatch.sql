@@ -32,8 +32,9 @@
 {%- endmacro %}
 
 {#-
-  Seeds: their column_types say varchar (DuckDB, PostgreSQL); dbt-spark writes the type into its DDL and
-  casts as is, so the types are translated before dbt-spark's own seed macros run.
+  Seeds on Spark. Their column_types say varchar (DuckDB, PostgreSQL), which dbt-spark writes into its DDL as
+  is, so the types are translated before dbt-spark's create_csv_table runs. The rows are written as literals:
+  dbt-spark's session method binds an empty CSV cell as the text 'None', not null.
 -#}
 {% macro spark_column_types(column_types) -%}
     {%- set spark_types = {'varchar': 'string', 'text': 'string', 'double precision': 'double'} -%}
@@ -72,7 +73,7 @@
 {#-
   dbt.listagg on Spark (namespace dbt, found here first): dbt-spark's ignores the order (collect_list keeps
   none), and a list such as reachable_channels must read the same on every engine. Rows whose measure is null
-  are left out, as string_agg does; the order is ascending on plain columns (`order by a, b`), which is every
+  are left out and no value gives null, as with string_agg; the order is ascending on plain columns (`order by a, b`), which is every
   use in this project.
 -#}
 {% macro spark__listagg(measure, delimiter_text, order_by_clause=none, limit_num=none) -%}
@@ -95,5 +96,89 @@
     {%- if limit_num -%}
         {%- set collected = 'slice(' ~ collected ~ ', 1, ' ~ limit_num ~ ')' -%}
     {%- endif -%}
-    array_join({{ collected }}, {{ delimiter_text }})
+    {#- string_agg over no value (or only nulls) is null, array_join of an empty array '' -#}
+    case when size({{ collected }}) > 0 then array_join({{ collected }}, {{ delimiter_text }}) end
+{%- endmacro %}
+
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_types = spark_column_types(model['config'].get('column_types')) -%}
+    {%- set types = [] -%}
+    {%- for name in agate_table.column_names -%}
+        {%- do types.append(column_types.get(name, adapter.convert_type(agate_table, loop.index0))) -%}
+    {%- endfor -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {%- for row in chunk %}
+            (
+                {%- for value in row -%}
+                    cast({{ lifecycle_literal(value) }} as {{ types[loop.index0] }}){{ ', ' if not loop.last }}
+                {%- endfor -%}
+            ){{ ',' if not loop.last }}
+            {%- endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{%- endmacro %}
+
+{#- The body of a SQL string literal holding `value`: quotes doubled, or on Spark backslash-escaped (Spark
+    reads \ and \' in literals; a doubled quote ends the literal there). -#}
+{% macro sql_string_escape(value) -%}
+    {{ return(adapter.dispatch('sql_string_escape', 'lifecycle')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_string_escape(value) -%}
+    {{ return(value | replace("'", "''")) }}
+{%- endmacro %}
+
+{% macro spark__sql_string_escape(value) -%}
+    {{ return(value | replace('\\', '\\\\') | replace("'", "\\'")) }}
+{%- endmacro %}
+
+{#- avg() as a double: Spark averages a decimal (1.0 is one) to only four more decimal places than its input
+    (avg(1.0) has 5), where DuckDB returns a double and PostgreSQL an exact numeric. -#}
+{% macro lifecycle_avg(expression) -%}
+    {{ return(adapter.dispatch('lifecycle_avg', 'lifecycle')(expression)) }}
+{%- endmacro %}
+
+{% macro default__lifecycle_avg(expression) -%}
+    avg({{ expression }})
+{%- endmacro %}
+
+{% macro spark__lifecycle_avg(expression) -%}
+    avg(cast({{ expression }} as double))
+{%- endmacro %}
+
+{#-
+  dbt.dateadd and dbt.datediff on Spark (namespace dbt, found here first). dbt-spark's go through
+  to_unix_timestamp and lose the fraction of a second, and its month and quarter differences differ from
+  DuckDB's. These keep microseconds (timestampadd) and count boundaries crossed, as DuckDB's date_diff does:
+  whole days between the dates, months between the months, seconds between the whole seconds.
+-#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
+{%- endmacro %}
+
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    {%- set part = datepart | lower -%}
+    {%- if part == 'year' -%}
+        (year({{ second_date }}) - year({{ first_date }}))
+    {%- elif part == 'quarter' -%}
+        ((year({{ second_date }}) * 4 + quarter({{ second_date }})) - (year({{ first_date }}) * 4 + quarter({{ first_date }})))
+    {%- elif part == 'month' -%}
+        ((year({{ second_date }}) * 12 + month({{ second_date }})) - (year({{ first_date }}) * 12 + month({{ first_date }})))
+    {%- elif part == 'day' -%}
+        datediff(cast({{ second_date }} as date), cast({{ first_date }} as date))
+    {%- elif part in ('hour', 'minute', 'second') -%}
+        {%- set seconds = {'hour': 3600, 'minute': 60, 'second': 1}[part] -%}
+        (floor(unix_seconds(cast({{ second_date }} as timestamp)) / {{ seconds }})
+            - floor(unix_seconds(cast({{ first_date }} as timestamp)) / {{ seconds }}))
+    {%- elif part == 'millisecond' -%}
+        (unix_millis(cast({{ second_date }} as timestamp)) - unix_millis(cast({{ first_date }} as timestamp)))
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("datediff by " ~ datepart ~ " is not implemented for Spark here") }}
+    {%- endif -%}
 {%- endmacro %}
