@@ -182,3 +182,18 @@
         {{ exceptions.raise_compiler_error("datediff by " ~ datepart ~ " is not implemented for Spark here") }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- numerator / denominator where the denominator is a decimal literal such as 3600.0: DuckDB divides in
+    double precision; Spark in decimal, keeping as few as seven decimal places (hours and days of a few
+    seconds lose digits). -#}
+{% macro lifecycle_divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('lifecycle_divide', 'lifecycle')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__lifecycle_divide(numerator, denominator) -%}
+    {{ numerator }} / {{ denominator }}
+{%- endmacro %}
+
+{% macro spark__lifecycle_divide(numerator, denominator) -%}
+    cast({{ numerator }} as double) / {{ denominator }}
+{%- endmacro %}
