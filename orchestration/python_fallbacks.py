@@ -1,11 +1,11 @@
 """The Python steps of the dbt project, run outside dbt for adapters without dbt Python models.
 
 On DuckDB (var ``python_model_adapters``) the Markov removal effects and the BTYD predictions are dbt
-Python models. dbt-postgres, dbt-spark's session method (and other adapters) cannot run those, so there the ``*_fallback`` SQL models
-read tables that :func:`run_python_fallbacks` writes with the same functions of :mod:`analytics`, over the
-same input tables; then the fallback models and everything downstream are rebuilt
-(:data:`DOWNSTREAM_SELECTION`). The Dagster asset ``python_model_fallbacks`` calls it after the dbt build
-when the dbt target is such an adapter.
+Python models. dbt-postgres, dbt-spark's session method (and other adapters) cannot run those, so there
+the ``*_fallback`` SQL models read tables that :func:`run_python_fallbacks` writes with the same functions
+of :mod:`analytics`, over the same input tables (through a DB-API connection or a SparkSession); then the
+fallback models and everything downstream are rebuilt (:data:`DOWNSTREAM_SELECTION`). The Dagster asset
+``python_model_fallbacks`` calls it after the dbt build when the dbt target is such an adapter.
 """
 
 from __future__ import annotations
