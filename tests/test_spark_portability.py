@@ -96,7 +96,7 @@ def test_dbt_build_on_spark_matches_duckdb(demo_warehouse, tmp_path, utc):
     assert copied["raw_respondio.contacts"] > 0
 
     # every model, seed and data test; the unit tests too with LIFECYCLE_SPARK_UNIT_TESTS=1 (they pass, but each
-    # takes about ten seconds on Spark, four minutes in all: the same SQL on fixtures, which DuckDB runs in CI).
+    # takes about nine seconds on Spark, four minutes in all: the same SQL on fixtures, which DuckDB runs in CI).
     # The fallback models and their descendants wait for the Python steps (the Dagster pipeline builds them before
     # and after; building them once here saves Spark a minute and a half).
     unit_tests = os.environ.get("LIFECYCLE_SPARK_UNIT_TESTS") == "1"
