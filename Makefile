@@ -38,7 +38,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser and not postgres"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser and not postgres and not spark"
 
 ## Lint: Python (ruff), the layers' import direction (import-linter), the dbt SQL (sqlfluff, see .sqlfluff).
 lint: $(STAMP)

@@ -1,11 +1,11 @@
 """The Python steps of the dbt project, run outside dbt for adapters without dbt Python models.
 
 On DuckDB (var ``python_model_adapters``) the Markov removal effects and the BTYD predictions are dbt
-Python models. dbt-postgres (and other adapters) cannot run those, so there the ``*_fallback`` SQL models
-read tables that :func:`run_python_fallbacks` writes with the same functions of :mod:`analytics`, over the
-same input tables; then the fallback models and everything downstream are rebuilt
-(:data:`DOWNSTREAM_SELECTION`). The Dagster asset ``python_model_fallbacks`` calls it after the dbt build
-when the dbt target is such an adapter.
+Python models. dbt-postgres, dbt-spark's session method (and other adapters) cannot run those, so there
+the ``*_fallback`` SQL models read tables that :func:`run_python_fallbacks` writes with the same functions
+of :mod:`analytics`, over the same input tables (through a DB-API connection or a SparkSession); then the
+fallback models and everything downstream are rebuilt (:data:`DOWNSTREAM_SELECTION`). The Dagster asset
+``python_model_fallbacks`` calls it after the dbt build when the dbt target is such an adapter.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from analytics.markov import removal_effects_by_group
 
 FALLBACK_SCHEMA = "analytics_fallback"
 PYTHON_MODEL_ADAPTERS = ("duckdb",)
+SPARK_ADAPTERS = ("spark",)  # dbt targets whose warehouse is read through a SparkSession
 
 
 @dataclass(frozen=True)
@@ -55,35 +56,69 @@ STEPS = (
 DOWNSTREAM_SELECTION = [f"{step.model}_fallback+" for step in STEPS]
 
 
-def _read(connection, table: str) -> pd.DataFrame:
-    cursor = connection.cursor()
-    try:
-        cursor.execute(f"select * from {table}")  # noqa: S608 (fixed table names above)
-        columns = [d[0] for d in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
-    finally:
-        cursor.close()
+class _DbApi:
+    """Reads and writes through a DB-API connection with ``%s`` parameters (psycopg2)."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    def read(self, table: str) -> pd.DataFrame:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(f"select * from {table}")  # noqa: S608 (fixed table names above)
+            columns = [d[0] for d in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
+        finally:
+            cursor.close()
+
+    def write(self, schema: str, step: PythonStep, rows: list[tuple]) -> None:
+        columns = list(step.types)
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(f"create schema if not exists {schema}")
+            cursor.execute(f"drop table if exists {schema}.{step.model}")
+            cursor.execute(f"create table {schema}.{step.model} ("
+                           + ", ".join(f"{c} {t}" for c, t in step.types.items()) + ")")
+            if rows:
+                placeholders = ", ".join(["%s"] * len(columns))
+                cursor.executemany(
+                    f"insert into {schema}.{step.model} ({', '.join(columns)}) values ({placeholders})", rows)
+            self.connection.commit()
+        finally:
+            cursor.close()
 
 
-def _write(connection, schema: str, step: PythonStep, frame: pd.DataFrame) -> int:
+class _Spark:
+    """Reads and writes through a SparkSession (dbt-spark's warehouse, :mod:`warehouse_io.spark`): a Spark
+    database per schema, parquet tables."""
+
+    TYPES = {"varchar": "string", "double precision": "double"}
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def read(self, table: str) -> pd.DataFrame:
+        return self.session.table(table).toPandas()
+
+    def write(self, schema: str, step: PythonStep, rows: list[tuple]) -> None:
+        ddl = ", ".join(f"{c} {self.TYPES.get(t, t)}" for c, t in step.types.items())
+        self.session.sql(f"create database if not exists {schema}")
+        self.session.sql(f"drop table if exists {schema}.{step.model}")
+        self.session.createDataFrame(rows, schema=ddl).write.format("parquet").saveAsTable(f"{schema}.{step.model}")
+
+
+def _io(connection) -> _DbApi | _Spark:
+    """A SparkSession (pyspark, not imported here: it is an optional extra) or a DB-API connection."""
+    if type(connection).__module__.startswith("pyspark."):
+        return _Spark(connection)
+    return _DbApi(connection)
+
+
+def _rows(step: PythonStep, frame: pd.DataFrame) -> list[tuple]:
     columns = list(step.types)
-    cursor = connection.cursor()
-    try:
-        cursor.execute(f"create schema if not exists {schema}")
-        cursor.execute(f"drop table if exists {schema}.{step.model}")
-        cursor.execute(f"create table {schema}.{step.model} ("
-                       + ", ".join(f"{c} {t}" for c, t in step.types.items()) + ")")
-        rows = [tuple(None if pd.isna(v) else (float(v) if step.types[c] == "double precision" else str(v))
-                      for c, v in zip(columns, record, strict=True))
-                for record in frame[columns].itertuples(index=False, name=None)]
-        if rows:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"insert into {schema}.{step.model} ({', '.join(columns)}) values ({placeholders})",
-                               rows)
-        connection.commit()
-        return len(rows)
-    finally:
-        cursor.close()
+    return [tuple(None if pd.isna(v) else (float(v) if step.types[c] == "double precision" else str(v))
+                  for c, v in zip(columns, record, strict=True))
+            for record in frame[columns].itertuples(index=False, name=None)]
 
 
 def project_vars() -> dict[str, Any]:
@@ -97,12 +132,18 @@ def project_vars() -> dict[str, Any]:
 
 def run_python_fallbacks(connection, dbt_vars: Mapping[str, Any] | None = None,
                          schema: str = FALLBACK_SCHEMA) -> dict[str, int]:
-    """Compute every Python step from its input table on a DB-API connection (``%s`` parameters, e.g.
-    psycopg2) and write the results to ``schema``; returns rows written per step. ``dbt_vars`` override
-    the project's vars."""
+    """Compute every Python step from its input table and write the results to ``schema``; returns rows
+    written per step. ``connection`` is a DB-API connection (``%s`` parameters, e.g. psycopg2) or a
+    SparkSession (:func:`warehouse_io.spark.spark_session`). ``dbt_vars`` override the project's vars."""
     dbt_vars = {**project_vars(), **dict(dbt_vars or {})}
-    return {step.model: _write(connection, schema, step, step.compute(_read(connection, step.source), dbt_vars))
-            for step in STEPS}
+    io = _io(connection)
+    written = {}
+    for step in STEPS:
+        rows = _rows(step, step.compute(io.read(step.source), dbt_vars))
+        io.write(schema, step, rows)
+        written[step.model] = len(rows)
+    return written
 
 
-__all__ = ["DOWNSTREAM_SELECTION", "FALLBACK_SCHEMA", "PYTHON_MODEL_ADAPTERS", "STEPS", "run_python_fallbacks"]
+__all__ = ["DOWNSTREAM_SELECTION", "FALLBACK_SCHEMA", "PYTHON_MODEL_ADAPTERS", "SPARK_ADAPTERS", "STEPS",
+           "run_python_fallbacks"]

@@ -78,7 +78,8 @@ def compare_table(table: str, columns: Sequence[str], expected: Fetch, actual: F
 
 def compare_schemas(schemas: Iterable[str], columns_of: Callable[[str], dict[str, list[str]]],
                     expected: Fetch, actual: Fetch, skip: Iterable[str] = (), rel: float = 1e-6,
-                    tolerances: Mapping[str, float] | None = None) -> dict[str, list[str]]:
+                    tolerances: Mapping[str, float] | None = None,
+                    ignore_columns: Iterable[str] = ()) -> dict[str, list[str]]:
     """Compare every table of ``schemas``; ``columns_of(schema)`` gives {table: [column, ...]} of the
     expected engine. Returns {table: problems} for the tables that differ (empty when all agree)."""
     differing: dict[str, list[str]] = {}
@@ -87,7 +88,8 @@ def compare_schemas(schemas: Iterable[str], columns_of: Callable[[str], dict[str
             name = f"{schema}.{table}"
             if name in skip:
                 continue
-            kept = [c for c in cols if c not in BOOKKEEPING]
+            ignored = BOOKKEEPING | set(ignore_columns)
+            kept = [c for c in cols if c not in ignored]
             try:
                 problems = compare_table(name, kept, expected, actual, rel, tolerances)
             except Exception as exc:  # noqa: BLE001 - a missing table or column is a difference too
@@ -97,10 +99,12 @@ def compare_schemas(schemas: Iterable[str], columns_of: Callable[[str], dict[str
     return differing
 
 
-def duckdb_columns(con, schema: str) -> dict[str, list[str]]:
-    """{table: [column, ...]} of a DuckDB schema, in column order."""
-    rows = con.execute("select table_name, column_name from information_schema.columns where table_schema = ? "
-                       "order by table_name, ordinal_position", [schema]).fetchall()
+def duckdb_columns(con, schema: str, tables_only: bool = False) -> dict[str, list[str]]:
+    """{table: [column, ...]} of a DuckDB schema, in column order (views too unless ``tables_only``)."""
+    rows = con.execute("select c.table_name, c.column_name from information_schema.columns as c "
+                       "join information_schema.tables as t using (table_schema, table_name) "
+                       "where c.table_schema = ? and (not ? or t.table_type = 'BASE TABLE') "
+                       "order by c.table_name, c.ordinal_position", [schema, tables_only]).fetchall()
     out: dict[str, list[str]] = {}
     for table, column in rows:
         out.setdefault(table, []).append(column)

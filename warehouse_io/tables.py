@@ -2,7 +2,7 @@
 
 The raw-table registry (:mod:`ingestion.raw_tables`) and the ``ops`` registry (:mod:`warehouse_io.ops`)
 are both lists of :class:`Table`. Types are written the DuckDB way (``varchar``, ``bigint``,
-``decimal(18,2)``...) and translated for PostgreSQL by :meth:`Column.sql_type`.
+``decimal(18,2)``...) and translated for PostgreSQL and Spark by :meth:`Column.sql_type`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ MONEY = "decimal(18,2)"
 LOADED_AT = "_loaded_at"
 
 _POSTGRES_TYPES = {"varchar": "text", "double": "double precision", "decimal(18,2)": "numeric(18,2)"}
+_SPARK_TYPES = {"varchar": "string"}  # Spark's varchar needs a length; the others are spelled alike
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Column:
     def sql_type(self, dialect: str = "duckdb") -> str:
         if dialect == "postgres":
             return _POSTGRES_TYPES.get(self.type, self.type)
+        if dialect == "spark":
+            return _SPARK_TYPES.get(self.type, self.type)
         return self.type
 
 

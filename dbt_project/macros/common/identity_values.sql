@@ -11,7 +11,7 @@
     {%- set e = normalize_email(email) -%}
     {%- if domains | length > 0 -%}
         {%- set pattern = "^.*@(" ~ (domains | map('lower') | map('replace', '.', '\\.') | join('|')) ~ ")$" -%}
-        {%- set e = "regexp_replace(" ~ e ~ ", '" ~ pattern ~ "', '')" -%}
+        {%- set e = regexp_replace_sql(e, pattern, '', all_matches=false) -%}
     {%- endif -%}
     case
         when {{ e }} in (''
@@ -23,8 +23,8 @@
 
 {% macro identity_phone(phone, calling_code=none) -%}
     {#- every digit the same (+11111111111) is a placeholder; so are the listed values -#}
-    {%- set p = "regexp_replace(" ~ phone_e164_or_empty(phone, calling_code)
-        ~ ", '^\\+(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$', '')" -%}
+    {%- set p = regexp_replace_sql(phone_e164_or_empty(phone, calling_code),
+                                   '^\\+(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$', '', all_matches=false) -%}
     case
         when {{ p }} in (''
             {%- for v in project_var('identity_junk_phones') %}, {{ lifecycle_literal(v) }}{% endfor -%}

@@ -4,7 +4,7 @@
   calling_code: SQL expression with the contact's country calling code as digits (e.g. a column joined from
   the seed country_calling_codes); when it is null or not given, var('default_country_calling_code').
 
-  Rules, in order (portable SQL: regexp_replace with 'g', substr, length, like):
+  Rules, in order (portable SQL: regexp_replace_sql, dispatched per adapter; substr, length, like):
     1. lower-case and trim; drop an extension ('ext', 'x' or '#' and everything after) and a '(0)'.
     2. keep digits only.
     3. '+' prefix            -> already international: the digits as they are.
@@ -36,11 +36,10 @@
         {%- set cc = "coalesce(cast(" ~ calling_code ~ " as " ~ dbt.type_string() ~ "), '" ~ default_cc ~ "')" -%}
     {%- endif -%}
     {#- one linear pass: extension and '(0)' dropped, digits kept, a leading '+' or '00' becomes the marker I -#}
-    {%- set marked -%}
-        regexp_replace(regexp_replace(regexp_replace(
-            replace(regexp_replace(lower(trim({{ phone }})), '(ext|x|#).*$', ''), '(0)', ''),
-            '[^0-9+]', '', 'g'), '^(\+|00)', 'I'), '[^0-9I]', '', 'g')
-    {%- endset -%}
+    {%- set no_extension = regexp_replace_sql('lower(trim(' ~ phone ~ '))', '(ext|x|#).*$', '', all_matches=false) -%}
+    {%- set marked = regexp_replace_sql(regexp_replace_sql(
+            regexp_replace_sql("replace(" ~ no_extension ~ ", '(0)', '')", '[^0-9+]', ''),
+            '^(\\+|00)', 'I', all_matches=false), '[^0-9I]', '') -%}
     {%- set international -%}
         case
             when {{ marked }} like 'I%' then substr({{ marked }}, 2)
@@ -52,5 +51,5 @@
         end
     {%- endset -%}
     {#- valid E.164: '+', a non-zero digit, 8 to 15 digits in all; anything else becomes '' -#}
-    regexp_replace('+' || {{ international }}, '^(\+[1-9][0-9]{7,14})$|^.*$', '\1')
+    {{ regexp_replace_sql("'+' || " ~ international, '^(\\+[1-9][0-9]{7,14})$|^.*$', '\\1', all_matches=false) }}
 {%- endmacro %}

@@ -23,8 +23,12 @@
     end
 {%- endmacro %}
 
-{#- A double-precision float on every adapter (lifecycle_double() is 32-bit FLOAT on DuckDB). -#}
-{% macro lifecycle_double() -%}double precision{%- endmacro %}
+{#- A double-precision float on every adapter (dbt.type_float() is 32-bit FLOAT on DuckDB); Spark says double. -#}
+{% macro lifecycle_double() -%}{{ adapter.dispatch('lifecycle_double', 'lifecycle')() }}{%- endmacro %}
+
+{% macro default__lifecycle_double() -%}double precision{%- endmacro %}
+
+{% macro spark__lifecycle_double() -%}double{%- endmacro %}
 
 {#- The slice columns of the daily lifecycle reports (date, channel, platform, campaign), typed, and the
     report's id built from them plus ``id_extra`` (more parts of the id, already quoted SQL). -#}

@@ -281,7 +281,7 @@
     {%- elif value is boolean -%}{{ 'true' if value else 'false' }}
     {%- elif value is number -%}
         {%- if type -%}cast({{ value }} as {{ type }}){%- else -%}{{ value }}{%- endif -%}
-    {%- else -%}'{{ value | string | replace("'", "''") }}'
+    {%- else -%}'{{ sql_string_escape(value | string) }}'
     {%- endif -%}
 {%- endmacro %}
 

@@ -126,8 +126,8 @@ final as (
         cast(facts.entry_campaign as {{ dbt.type_string() }}) as entry_campaign
         {%- if uses_value %},
         cast(customer_value.rfm_cell as {{ dbt.type_string() }}) as rfm_cell,
-        cast(customer_value.predicted_clv as double precision) as predicted_clv,
-        cast(customer_value.churn_risk as double precision) as churn_risk
+        cast(customer_value.predicted_clv as {{ lifecycle_double() }}) as predicted_clv,
+        cast(customer_value.churn_risk as {{ lifecycle_double() }}) as churn_risk
         {%- endif %}
     from contacts
     inner join facts

@@ -14,7 +14,7 @@
   latest load of the message and its sender.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='message_id',
     incremental_strategy='replace_contacts',
     on_schema_change='append_new_columns'

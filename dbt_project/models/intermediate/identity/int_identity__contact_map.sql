@@ -7,7 +7,7 @@
   earlier version writes every record with _mapped_at = the run's start.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key=['record_source', 'record_id'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

@@ -125,7 +125,7 @@ respondio as (
         case when channels.channel = 'email' then 'email' else 'phone' end,
         case
             when channels.channel = 'email' then channels.channel_user_id
-            else '+' || regexp_replace(channels.channel_user_id, '[^0-9]', '', 'g')
+            else '+' || {{ regexp_replace_sql('channels.channel_user_id', '[^0-9]', '') }}
         end,
         null,
         channels.created_at
@@ -534,7 +534,7 @@ files as (
         'files_contact',
         record_id,
         'phone',
-        '+' || regexp_replace(channel_user_id, '[^0-9]', '', 'g'),
+        '+' || {{ regexp_replace_sql('channel_user_id', '[^0-9]', '') }},
         null,
         created_at
     from files_contacts

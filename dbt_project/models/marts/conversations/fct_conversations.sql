@@ -14,7 +14,7 @@
   _loaded_at is the latest load of the conversation, its assignee and its messages.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='conversation_id',
     incremental_strategy='replace_contacts',
     on_schema_change='append_new_columns'

@@ -60,9 +60,9 @@ final as (
         count(first_response_seconds) as answered_conversations,
         sum(case when first_responder_type = 'human' then 1 else 0 end) as answered_by_human,
         sum(case when first_responder_type = 'ai_agent' then 1 else 0 end) as answered_by_ai_agent,
-        avg(case when is_within_5_minutes then 1.0 else 0.0 end) as share_within_5_minutes,
-        avg(case when is_within_1_hour then 1.0 else 0.0 end) as share_within_1_hour,
-        avg(case when is_within_24_hours then 1.0 else 0.0 end) as share_within_24_hours,
+        {{ lifecycle_avg('case when is_within_5_minutes then 1.0 else 0.0 end') }} as share_within_5_minutes,
+        {{ lifecycle_avg('case when is_within_1_hour then 1.0 else 0.0 end') }} as share_within_1_hour,
+        {{ lifecycle_avg('case when is_within_24_hours then 1.0 else 0.0 end') }} as share_within_24_hours,
         percentile_cont(0.5) within group (order by first_response_seconds) as median_first_response_seconds,
         percentile_cont(0.9) within group (order by first_response_seconds) as p90_first_response_seconds,
         avg(first_response_seconds) as mean_first_response_seconds

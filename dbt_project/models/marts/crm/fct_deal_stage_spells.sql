@@ -109,7 +109,7 @@ final as (
         cast(sequenced.exited_at as {{ dbt.type_timestamp() }}) as exited_at,
         cast(sequenced.exited_at is null as boolean) as is_current,
         cast(
-            {{ dbt.datediff('sequenced.entered_at', 'sequenced.exited_at', 'second') }} / 86400.0
+            {{ lifecycle_divide(dbt.datediff('sequenced.entered_at', 'sequenced.exited_at', 'second'), '86400.0') }}
             as {{ lifecycle_double() }}
         ) as days_in_stage
     from sequenced

@@ -55,7 +55,9 @@ final as (
         )
         / nullif(sum(case when survey_type = 'nps' then 1 else 0 end), 0) as {{ lifecycle_double() }}) as nps,
         cast(sum(case when survey_type = 'csat' then 1 else 0 end) as integer) as csat_answers,
-        cast(avg(case when survey_type = 'csat' then 1.0 * score end) as {{ lifecycle_double() }}) as csat_average,
+        cast(
+            {{ lifecycle_avg("case when survey_type = 'csat' then 1.0 * score end") }} as {{ lifecycle_double() }}
+        ) as csat_average,
         cast(
             1.0 * sum(case when survey_type = 'csat' and score >= 4 then 1 else 0 end)
             / nullif(sum(case when survey_type = 'csat' then 1 else 0 end), 0) as {{ lifecycle_double() }})

@@ -74,7 +74,7 @@ monthly as (
         count(*) as reached_from_count,
         count(to_reached_at) as reached_to_count,
         percentile_cont(0.5) within group (
-            order by {{ dbt.datediff('from_reached_at', 'to_reached_at', 'second') }} / 86400.0
+            order by {{ lifecycle_divide(dbt.datediff('from_reached_at', 'to_reached_at', 'second'), '86400.0') }}
         ) as median_days_to_next
     from pair_entries
     group by review_month, from_stage, from_stage_order, to_stage

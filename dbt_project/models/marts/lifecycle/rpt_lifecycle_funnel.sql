@@ -73,10 +73,12 @@ per_stage as (
         stages.is_won_stage,
         count(reached.reached_at) as reached_count,
         percentile_cont(0.5) within group (
-            order by {{ dbt.datediff('cohort_entries.funnel_entry_at', 'reached.reached_at', 'second') }} / 3600.0
+            order by {{ lifecycle_divide(dbt.datediff('cohort_entries.funnel_entry_at', 'reached.reached_at', 'second'),
+                                         '3600.0') }}
         ) as median_hours_to_reach,
         percentile_cont(0.9) within group (
-            order by {{ dbt.datediff('cohort_entries.funnel_entry_at', 'reached.reached_at', 'second') }} / 3600.0
+            order by {{ lifecycle_divide(dbt.datediff('cohort_entries.funnel_entry_at', 'reached.reached_at', 'second'),
+                                         '3600.0') }}
         ) as p90_hours_to_reach
     from cohort_entries
     cross join stages

@@ -18,9 +18,13 @@ per_month as (
         count(*) as spell_count,
         sum(case when is_current then 0 else 1 end) as completed_spell_count,
         sum(case when is_current then 1 else 0 end) as open_spell_count,
-        percentile_cont(0.5) within group (order by duration_seconds / 3600.0) as median_hours,
-        percentile_cont(0.9) within group (order by duration_seconds / 3600.0) as p90_hours,
-        avg(duration_seconds / 3600.0) as mean_hours
+        percentile_cont(0.5) within group (
+            order by {{ lifecycle_divide('duration_seconds', '3600.0') }}
+        ) as median_hours,
+        percentile_cont(0.9) within group (
+            order by {{ lifecycle_divide('duration_seconds', '3600.0') }}
+        ) as p90_hours,
+        {{ lifecycle_avg(lifecycle_divide('duration_seconds', '3600.0')) }} as mean_hours
     from spells
     group by {{ dbt.date_trunc('month', 'entered_at') }}, stage
 ),
