@@ -29,10 +29,7 @@ def copy_raw_to_postgres(duckdb_file: Path, dsn: str) -> dict[str, int]:
                 cur.execute(f"create schema if not exists {t.schema}")
                 cur.execute(f"drop table if exists {t.qualified_name}")
                 cur.execute(f"create table {t.qualified_name} ({cols}, {LOADED_AT} timestamp)")
-                exists = con.execute(
-                    "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                    [t.schema, t.name]).fetchone()[0]
-                if not exists:
+                if not raw_tables.exists_in(con, t):
                     counts[t.qualified_name] = 0
                     continue
                 names = [*t.column_names, LOADED_AT]

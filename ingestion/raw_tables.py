@@ -596,6 +596,12 @@ def tables_in(schema: str) -> list[RawTable]:
     return [t for t in RAW_TABLES if t.schema == schema]
 
 
+def exists_in(con: duckdb.DuckDBPyConnection, t: RawTable) -> bool:
+    """Whether the DuckDB warehouse has raw table ``t`` (a copy to another engine reads only those it has)."""
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = ?", [t.schema, t.name]).fetchone()[0])
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[RawTable] | None = None) -> None:
     """Create every raw table (empty) that does not exist yet, and the ops tables.
 

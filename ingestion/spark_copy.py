@@ -27,10 +27,7 @@ def copy_raw_to_spark(duckdb_file: Path, folder: Path | str | None = None) -> di
         files: dict[str, Path] = {}
         with warehouse_io.connect(duckdb_file, read_only=True) as con:
             for t in raw_tables.RAW_TABLES:
-                exists = con.execute(
-                    "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                    [t.schema, t.name]).fetchone()[0]
-                if not exists:
+                if not raw_tables.exists_in(con, t):
                     counts[t.qualified_name] = 0
                     continue
                 counts[t.qualified_name] = con.execute(f"select count(*) from {t.qualified_name}").fetchone()[0]
