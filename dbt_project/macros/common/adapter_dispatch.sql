@@ -27,8 +27,13 @@
   cast null to them; Spark spells those string and double (its varchar needs a length).
 -#}
 {% macro spark__cast(field, type) -%}
+    cast({{ field }} as {{ spark_type_name(type) }})
+{%- endmacro %}
+
+{#- A column type as the yml files write it (DuckDB / PostgreSQL), spelled Spark's way. -#}
+{% macro spark_type_name(type) -%}
     {%- set spark_types = {'varchar': 'string', 'text': 'string', 'double precision': 'double'} -%}
-    cast({{ field }} as {{ spark_types.get(type | trim | lower, type) }})
+    {{ return(spark_types.get(type | trim | lower, type)) }}
 {%- endmacro %}
 
 {#-
@@ -37,10 +42,9 @@
   dbt-spark's session method binds an empty CSV cell as the text 'None', not null.
 -#}
 {% macro spark_column_types(column_types) -%}
-    {%- set spark_types = {'varchar': 'string', 'text': 'string', 'double precision': 'double'} -%}
     {%- set translated = {} -%}
     {%- for name, type in (column_types or {}).items() -%}
-        {%- do translated.update({name: spark_types.get(type | trim | lower, type)}) -%}
+        {%- do translated.update({name: spark_type_name(type)}) -%}
     {%- endfor -%}
     {{ return(translated) }}
 {%- endmacro %}
