@@ -124,6 +124,16 @@ def pytest_configure(config):
     subprocess.Popen.communicate = _communicate_and_hear
 
 
+def pytest_collection_modifyitems(config, items):
+    """Start the tests marked ``long_running`` first (in file order), the rest after them as collected.
+
+    With ``--dist loadgroup`` and ``--no-loadscope-reorder`` (``make test``) xdist hands out work in this
+    order, so the two or three tests of several minutes each start at once and the short ones fill the
+    other worker beside them, instead of the long ones starting last and running alone at the end.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
+
+
 def pytest_runtest_setup(item):
     with _heard_lock:
         _heard.clear()

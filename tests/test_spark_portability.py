@@ -19,7 +19,7 @@ import warehouse_io
 from orchestration.dbt import run_dbt
 from orchestration.python_fallbacks import DOWNSTREAM_SELECTION, run_python_fallbacks
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark]
+pytestmark = [pytest.mark.slow, pytest.mark.spark, pytest.mark.long_running]
 
 # left out of the row-for-row comparison (besides when a row was built): the BTYD fits, compared as sums to 1e-3
 BTYD_COLUMNS = {"p_alive", "predicted_clv", "predicted_purchases", "expected_order_value", "churn_risk",
