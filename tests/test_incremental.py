@@ -9,8 +9,11 @@ stamps ``_loaded_at``) in three rounds, each followed by an incremental run:
    existing contact found by email, one of them late enough to split that contact's derived sessions; a
    respond.io user re-loaded as an AI agent (every message and conversation it touched changes);
 2. a HubSpot contact carrying one respond.io contact's email and another's phone: identity merges the two,
-   and the derived conversations of both are renumbered under one contact id;
-3. nothing new (the run must recompute nobody).
+   and the derived conversations of both are renumbered under one contact id; a shop order re-loaded as
+   cancelled (no message and no identity change: its contact's purchase signals change all the same);
+3. a message three weeks after everything else: the "as of" time moves, and contacts with no new evidence
+   get the inactivity signal of their last inbound message;
+4. nothing new (the run must recompute nobody).
 
 Then a copy of the same warehouse is rebuilt with ``--full-refresh`` and every incremental model must hold
 exactly the same rows (the bookkeeping columns that say when a row was computed aside).
@@ -39,8 +42,10 @@ MODELS = {
     "intermediate.int_identity__contact_map": ("_mapped_at", "previous_contact_id"),
     "intermediate.int_messages": ("_built_at",),
     "marts.fct_conversations": ("_built_at",),
+    "intermediate.int_lifecycle__signals": ("_built_at",),
+    "intermediate.int_lifecycle__stage_moves": ("_built_at",),
 }
-SELECT = ["+fct_conversations", "+int_contacts__profile"]
+SELECT = ["+fct_conversations", "+int_contacts__profile", "+int_lifecycle__stage_moves"]
 # no lookback: every load in this test is committed before the next run starts
 VARS = {"incremental_lookback_minutes": 0}
 
@@ -89,7 +94,12 @@ def _pick(path: Path) -> dict:
         where u.agent_type = 'human' group by 1 order by count(*) desc limit 1""")[0][0]
     user_cols = [c.name for c in raw_tables.table("raw_respondio.users").columns]
     user = query(path, f"select {', '.join(user_cols)} from raw_respondio.users where user_id = {human}")[0]
-    return {"conv": conv, "contacts": two, "user": dict(zip(user_cols, user, strict=True))}
+    order_cols = [c.name for c in raw_tables.table("raw_shop.orders").columns]
+    order = query(path, f"""select {', '.join(order_cols)} from raw_shop.orders
+        where cancelled_at is null and financial_status = 'paid' and email is not null
+        order by order_id limit 1""")[0]
+    return {"conv": conv, "contacts": two, "user": dict(zip(user_cols, user, strict=True)),
+            "order": dict(zip(order_cols, order, strict=True))}
 
 
 def _message(mid, conv, contact, channel_id, channel, traffic, sender, sent_at, user=None):
@@ -173,8 +183,12 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
             "firstname": "Merged", "lastname": "Person", "lifecyclestage": "lead", "hs_lead_status": None,
             "createdate": base, "lastmodifieddate": base, "archived": False}],
         "raw_files.messages": [_file_message("h4", c_email, "inbound", base - dt.timedelta(days=2, hours=12))],
+        "raw_shop.orders": [{**facts["order"], "cancelled_at": base, "updated_at": base}],
     })
     _run(path, target)
+    signals = query(path, f"""select signal_type from intermediate.int_lifecycle__signals
+        where source_record_id = 'shop:{facts['order']['order_id']}' order by 1""")
+    assert ("purchase",) not in signals, signals
     assert query(path, "select count(distinct contact_id) from intermediate.int_identity__contact_map")[0][0] \
         == contacts_before - 1
     merged = query(path, f"""select count(distinct contact_id) from intermediate.int_identity__contact_map
@@ -184,7 +198,20 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     # one contact now: h1 h2 h4 h5 h6 h3 are each less than 24 h apart, so the three sessions became one
     assert derived == [(1,)]
 
-    # round 3: nothing new, nothing recomputed
+    # round 3: a message three weeks later moves the "as of" time: contacts with no new evidence whose last
+    # inbound message is now old enough get their inactivity signal
+    as_of_before = query(path, "select max(signal_at) from intermediate.int_lifecycle__signals "
+                               "where signal_type <> 'inactivity'")[0][0]
+    _append(path, {"raw_respondio.messages": [
+        _message(9_900_000_005, 9_800_000_001, 9_700_000_001, channel_id, channel, "incoming", "contact",
+                 base + dt.timedelta(days=21))]})
+    _run(path, target)
+    fired = query(path, f"""select count(distinct contact_id) from intermediate.int_lifecycle__signals
+        where signal_type = 'inactivity' and signal_at > '{as_of_before}'
+            and source_record_id <> 'respondio:9900000005'""")[0][0]
+    assert fired > 1, "the moved as-of time should fire inactivity signals of contacts without new evidence"
+
+    # round 4: nothing new, nothing recomputed
     before = _built_runs(path)
     _run(path, target)
     assert _built_runs(path) == before

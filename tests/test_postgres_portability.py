@@ -79,7 +79,8 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
         pg.close()
 
     # an incremental round on PostgreSQL: one more message in an existing conversation, loaded now; the
-    # incremental models (custom strategy replace_contacts) recompute that contact only
+    # incremental models (custom strategy replace_contacts) recompute that contact only (the signals also
+    # diff the other evidence and check the open inactivity signals, in PostgreSQL's SQL)
     pg = psycopg2.connect(postgres.dsn("lifecycle"))
     try:
         with pg, pg.cursor() as cur:
@@ -95,7 +96,8 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
             conversations, inbound = cur.fetchone()
             cur.execute("select count(*) from intermediate.int_messages")
             (messages,) = cur.fetchone()
-        run_dbt(["run", "--select", "int_identity__contact_map", "int_messages", "fct_conversations"],
+        run_dbt(["run", "--select", "int_identity__contact_map", "int_messages", "fct_conversations",
+                 "int_lifecycle__signals", "int_lifecycle__stage_moves"],
                 target="postgres", target_path=tmp_path / "target", env=postgres.env("lifecycle"),
                 vars={"incremental_lookback_minutes": 0})
         with pg, pg.cursor() as cur:
@@ -107,6 +109,12 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
                         "group by 1 order by 1")
             runs = cur.fetchall()
             assert len(runs) == 2 and runs[-1][1] == 1, runs  # one contact recomputed
+            # the signals and the stage machine recompute that contact only, under the same configuration
+            for model in ("int_lifecycle__signals", "int_lifecycle__stage_moves"):
+                cur.execute(f"select _built_at, count(distinct contact_id), count(distinct _config_key) "
+                            f"from intermediate.{model} group by 1 order by 1")
+                runs = cur.fetchall()
+                assert len(runs) == 2 and runs[-1][1:] == (1, 1), (model, runs)
     finally:
         pg.close()
 

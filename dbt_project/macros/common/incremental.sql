@@ -52,7 +52,7 @@
   True on an incremental run whose target holds every documented column and the bookkeeping ones; false on a
   first build, a full refresh, or a target from an earlier version (then everyone is recomputed).
 -#}
-{% macro incremental_target_is_current(extra=['_loaded_at', '_built_at']) -%}
+{% macro incremental_target_is_current(extra=['_loaded_at', '_built_at'], config_key=none) -%}
     {#- (a unit test renders the model with no relation of its own: `this` is none) -#}
     {%- if this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
     {%- set have = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
@@ -62,7 +62,23 @@
     {%- for name in extra -%}
         {%- if name | lower not in have -%}{{ return(false) }}{%- endif -%}
     {%- endfor -%}
+    {#- rows stored under another configuration (column _config_key): everyone is recomputed -#}
+    {%- if config_key is not none and execute -%}
+        {%- set stale = run_query(
+            "select count(*) from (select 1 from " ~ this ~ " where _config_key is null or _config_key <> '"
+            ~ config_key ~ "' limit 1) as stale") -%}
+        {%- if stale.columns[0].values()[0] > 0 -%}{{ return(false) }}{%- endif -%}
+    {%- endif -%}
     {{ return(true) }}
+{%- endmacro %}
+
+{#-
+  A fingerprint of the lifecycle configuration (preset, overrides, inactivity_days...), stored with the rows
+  of the models that depend on it (_config_key): a run under another configuration recomputes everyone, so
+  switching presets needs no --full-refresh.
+-#}
+{% macro lifecycle_config_key() -%}
+    {{ return(local_md5(tojson(lifecycle_config(), sort_keys=True))) }}
 {%- endmacro %}
 
 {#- The lookback in minutes: the var, or by warehouse when it is null. -#}
@@ -107,16 +123,19 @@
 {%- endmacro %}
 
 {#-
-  The batch of an incremental-by-contact model: `rows` (a CTE with every documented column, holding all rows
-  of the contacts in `changed`) plus one marker row per changed contact. On a first build or full refresh:
+  The batch of an incremental-by-contact model: `rows` (a CTE with every documented column and the
+  `bookkeeping` columns, holding all rows of the contacts in `changed`) plus one marker row per changed
+  contact. `current`: the model's own incremental_target_is_current() when it passes more than the
+  bookkeeping columns (a config_key). On a first build or full refresh:
   all rows. On a target from an earlier version: all rows, plus markers for every stored contact.
 -#}
-{% macro contact_batch(rows, changed) -%}
+{% macro contact_batch(rows, changed, bookkeeping=['_loaded_at', '_built_at'], current=none) -%}
+    {%- set current = incremental_target_is_current(extra=bookkeeping) if current is none else current -%}
     {%- if this is none or not is_incremental() %}
     select * from {{ rows }}
     {%- else %}
     {%- set cols = incremental_columns() -%}
-    {%- set names = cols | map(attribute='name') | list + ['_loaded_at', '_built_at'] %}
+    {%- set names = cols | map(attribute='name') | list + bookkeeping %}
     select
         {%- for name in names %}
         {{ name }}{{ ',' if not loop.last }}
@@ -128,10 +147,13 @@
         {% if col.name == 'contact_id' -%} markers.contact_id
         {%- else -%} cast(null as {{ col.data_type }}) {%- endif %} as {{ col.name }},
         {%- endfor %}
-        cast(null as {{ dbt.type_timestamp() }}) as _loaded_at,
-        cast(null as {{ dbt.type_timestamp() }}) as _built_at
+        {%- for name in bookkeeping %}
+        {#- the bookkeeping columns are times (`..._at`) or text (_config_key) -#}
+        cast(null as {{ dbt.type_timestamp() if name.endswith('_at') else dbt.type_string() }})
+            as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from (
-        {%- if incremental_target_is_current() %}
+        {%- if current %}
         select contact_id from {{ changed }}
         {%- else %}
         select distinct contact_id from {{ this }}

@@ -4,8 +4,26 @@
 -- message came by that instant: a reply at exactly N days is in time; with no reply, the contact is inactive
 -- from the instant N days have passed (as of exactly N days counts). Measured up to the "as of" time: var
 -- lifecycle_as_of, else the latest evidence in the data (so runs on the same data are deterministic).
-{%- set config = lifecycle_config() %}
-{%- set n_days = config.inactivity_days %}
+--
+-- Incremental by contact (macros/common/incremental.sql, docs/incremental.md). The message signals are the
+-- big part: a run recomputes the contacts whose messages int_messages recomputed since this model was built
+-- (its `_built_at`; that covers identity changes), or whose open inactivity signal the moved "as of" time
+-- now fires or withdraws. The other evidence (tags, stages, orders, deals, surveys, consents, commerce events)
+-- is small next to the messages and carries no load time, so it is derived in full and compared with the
+-- stored signals: a contact with any difference is recomputed whole.
+-- Rows keep a fingerprint of the lifecycle configuration (_config_key): a run under another configuration
+-- (another preset, inactivity_days, qualified_tags) recomputes every contact.
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='signal_id',
+    incremental_strategy='replace_contacts',
+    on_schema_change='append_new_columns'
+) }}
+{%- set lc = lifecycle_config() %}
+{%- set n_days = lc.inactivity_days %}
+{%- set config_key = lifecycle_config_key() %}
+{%- set incremental = incremental_target_is_current(extra=['_built_at', '_config_key'], config_key=config_key) %}
+{%- set message_types = "('first_inbound_message', 'inbound_message', 'inactivity')" %}
 
 with
 
@@ -41,8 +59,8 @@ consents as (
     select * from {{ ref('int_consents') }}
 ),
 
-inbound as (
-    select
+{#- the windows over a contact's inbound messages, and the message signals they give -#}
+{%- set inbound_columns %}
         message_id,
         conversation_id,
         contact_id,
@@ -60,19 +78,83 @@ inbound as (
     where direction = 'inbound'
         and contact_id is not null
         and sent_at is not null
-),
-
-message_signals as (
-    select
+{%- endset %}
+{%- set message_signal_columns %}
         {{ lifecycle_signal(
             signal_type="case when contact_inbound_number = 1 then 'first_inbound_message' else 'inbound_message' end",
             record_id='message_id', at='sent_at', conversation_id='conversation_id', channel='channel',
             changed_by='sender_type') }}
-    from inbound
+{%- endset %}
+{%- set message_signal_filter %}
     where contact_inbound_number = 1
         or conversation_inbound_number = 1
         or {{ dbt.dateadd('day', n_days, 'previous_inbound_at') }} < sent_at
+{%- endset %}
+{#- a signal row as stored: the id, the typed columns, the sequence within the contact's signals of its type -#}
+{%- set final_columns %}
+        cast(
+            {{ dbt.concat(["signal_type", "':'", "source_system", "':'", "source_record_id"]) }}
+            as {{ dbt.type_string() }}
+        ) as signal_id,
+        cast(contact_id as {{ dbt.type_string() }}) as contact_id,
+        cast(signal_type as {{ dbt.type_string() }}) as signal_type,
+        cast(signal_at as {{ dbt.type_timestamp() }}) as signal_at,
+        cast(source_system as {{ dbt.type_string() }}) as source_system,
+        cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(signal_label as {{ dbt.type_string() }}) as signal_label,
+        cast(signal_reason as {{ dbt.type_string() }}) as signal_reason,
+        cast(signal_value as {{ lifecycle_double() }}) as signal_value,
+        cast(row_number() over (
+            partition by contact_id, signal_type order by signal_at, source_system, source_record_id
+        ) as integer) as signal_sequence,
+        cast(changed_by_type as {{ dbt.type_string() }}) as changed_by_type
+{%- endset %}
+
+{% if incremental %}
+built as (
+    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
+    from {{ this }}
 ),
+
+stored as (
+    select * from {{ this }}
+),
+
+rebuilt_messages as (
+    -- the messages int_messages recomputed since this model was last built
+    select
+        message_id,
+        contact_id
+    from messages
+    where _built_at > (select built_until from built)
+),
+
+message_contacts as (
+    -- contacts whose messages were recomputed, and the contact a recomputed message's signals are stored
+    -- under (it moved, e.g. when identity merged two contacts: int_messages recomputes every message whose
+    -- contact changed, so a contact merged away is found here or among the other evidence's differences)
+    select contact_id from rebuilt_messages
+    where contact_id is not null
+    union
+    select stored.contact_id
+    from stored
+    where stored.signal_type in {{ message_types }}
+        and stored.source_record_id in (select message_id from rebuilt_messages)
+),
+
+recomputed_inbound as (
+    select {{ inbound_columns }}
+        and contact_id in (select contact_id from message_contacts)
+),
+
+recomputed_message_signals as (
+    select {{ message_signal_columns }}
+    from recomputed_inbound
+    {{ message_signal_filter }}
+),
+{% endif %}
 
 tag_signals as (
     select
@@ -90,7 +172,7 @@ tag_signals as (
                             label='lower(trim(tag))', changed_by='changed_by_type') }}
     from tag_events
     where action = 'added'
-        and {{ dbt.position("'|' || lower(trim(tag)) || '|'", lifecycle_label_list(config.qualified_tags)) }} > 0
+        and {{ dbt.position("'|' || lower(trim(tag)) || '|'", lifecycle_label_list(lc.qualified_tags)) }} > 0
 ),
 
 stage_signals as (
@@ -194,9 +276,7 @@ consent_signals as (
     where status in ('opted_in', 'opted_out')
 ),
 
-evidence as (
-    select * from message_signals
-    union all
+other_evidence as (
     select * from tag_signals
     union all
     select * from stage_signals
@@ -212,10 +292,125 @@ evidence as (
     select * from consent_signals
 ),
 
+{% if incremental %}
+as_of as (
+    -- the latest evidence: the other evidence, the recomputed message signals, and the stored message
+    -- signals of everyone else (their messages did not change)
+    select coalesce({{ lifecycle_as_of_literal() }}, max(signal_at)) as as_of_at
+    from (
+        select signal_at from other_evidence
+        union all
+        select signal_at from recomputed_message_signals
+        union all
+        select stored.signal_at
+        from stored
+        where stored.signal_type in ('first_inbound_message', 'inbound_message')
+            and not exists (
+                select 1 from message_contacts where message_contacts.contact_id = stored.contact_id
+            )
+    ) as latest
+),
+
+last_inbound as (
+    select
+        contact_id,
+        max(sent_at) as last_inbound_at
+    from messages
+    where direction = 'inbound'
+        and contact_id is not null
+        and sent_at is not null
+    group by contact_id
+),
+
+inactivity_due as (
+    -- contacts whose open inactivity signal (N days after the last inbound message, with no reply since)
+    -- the "as of" time now fires, or no longer fires
+    select last_inbound.contact_id
+    from last_inbound
+    cross join as_of
+    left join (
+        select distinct
+            contact_id,
+            signal_at
+        from stored
+        where signal_type = 'inactivity'
+    ) as stored_inactivity
+        on last_inbound.contact_id = stored_inactivity.contact_id
+        and {{ dbt.dateadd('day', n_days, 'last_inbound.last_inbound_at') }} = stored_inactivity.signal_at
+    where case
+        when {{ dbt.dateadd('day', n_days, 'last_inbound.last_inbound_at') }} <= as_of.as_of_at then 1 else 0
+    end <> case when stored_inactivity.contact_id is null then 0 else 1 end
+),
+
+other_now as (
+    select {{ final_columns }}
+    from other_evidence
+    where contact_id is not null
+        and signal_at is not null
+),
+
+other_differences as (
+    -- the other evidence's signals as derived now against those stored: a contact with a signal added,
+    -- removed or changed (either contact, when one moved) is recomputed
+    select
+        now_signals.contact_id as contact_now,
+        stored_signals.contact_id as contact_before
+    from other_now as now_signals
+    full outer join (
+        select * from stored
+        where signal_type not in {{ message_types }}
+    ) as stored_signals
+        on now_signals.signal_id = stored_signals.signal_id
+    where now_signals.signal_id is null
+        or stored_signals.signal_id is null
+        {%- for col in ['contact_id', 'signal_type', 'signal_at', 'source_system', 'source_record_id',
+                        'conversation_id', 'channel', 'signal_label', 'signal_reason', 'signal_value',
+                        'signal_sequence', 'changed_by_type'] %}
+        or now_signals.{{ col }} is distinct from stored_signals.{{ col }}
+        {%- endfor %}
+),
+
+changed_contacts as (
+    select contact_id from message_contacts
+    union
+    select contact_id from inactivity_due
+    union
+    select contact_now from other_differences
+    where contact_now is not null
+    union
+    select contact_before from other_differences
+    where contact_before is not null
+),
+
+changed_other_evidence as (
+    select * from other_evidence
+    where contact_id in (select contact_id from changed_contacts)
+),
+{% endif %}
+
+inbound as (
+    select {{ inbound_columns }}
+    {%- if incremental %}
+        and contact_id in (select contact_id from changed_contacts)
+    {%- endif %}
+),
+
+message_signals as (
+    select {{ message_signal_columns }}
+    from inbound
+    {{ message_signal_filter }}
+),
+
+{% if not incremental %}
 as_of as (
     select coalesce({{ lifecycle_as_of_literal() }}, max(signal_at)) as as_of_at
-    from evidence
+    from (
+        select signal_at from message_signals
+        union all
+        select signal_at from other_evidence
+    ) as evidence
 ),
+{% endif %}
 
 inactivity_signals as (
     select
@@ -234,7 +429,9 @@ inactivity_signals as (
 ),
 
 all_signals as (
-    select * from evidence
+    select * from message_signals
+    union all
+    select * from {{ 'changed_other_evidence' if incremental else 'other_evidence' }}
     where contact_id is not null
         and signal_at is not null
     union all
@@ -243,25 +440,10 @@ all_signals as (
 
 final as (
     select
-        cast(
-            {{ dbt.concat(["signal_type", "':'", "source_system", "':'", "source_record_id"]) }}
-            as {{ dbt.type_string() }}
-        ) as signal_id,
-        cast(contact_id as {{ dbt.type_string() }}) as contact_id,
-        cast(signal_type as {{ dbt.type_string() }}) as signal_type,
-        cast(signal_at as {{ dbt.type_timestamp() }}) as signal_at,
-        cast(source_system as {{ dbt.type_string() }}) as source_system,
-        cast(source_record_id as {{ dbt.type_string() }}) as source_record_id,
-        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
-        cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(signal_label as {{ dbt.type_string() }}) as signal_label,
-        cast(signal_reason as {{ dbt.type_string() }}) as signal_reason,
-        cast(signal_value as {{ lifecycle_double() }}) as signal_value,
-        cast(row_number() over (
-            partition by contact_id, signal_type order by signal_at, source_system, source_record_id
-        ) as integer) as signal_sequence,
-        cast(changed_by_type as {{ dbt.type_string() }}) as changed_by_type
+        {{ final_columns }},
+        {{ lifecycle_run_time() }} as _built_at,
+        cast('{{ config_key }}' as {{ dbt.type_string() }}) as _config_key
     from all_signals
 )
 
-select * from final
+{{ contact_batch('final', 'changed_contacts', bookkeeping=['_built_at', '_config_key'], current=incremental) }}

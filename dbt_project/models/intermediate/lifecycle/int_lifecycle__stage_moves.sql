@@ -11,13 +11,52 @@
 --    Lost rules with `while_in` only apply when the contact sits in one of those stages just before; the
 --    state they are checked against is computed in two refinement passes (docs/lifecycle.md, "Engine").
 -- All steps are window functions over the candidate rows: no recursion, linear in the number of signals.
-{%- set config = lifecycle_config() %}
+--
+-- Incremental by contact (docs/incremental.md): a contact's moves depend on its signals and the
+-- configuration only, so a run recomputes the contacts whose signals were recomputed since this model was
+-- built, and drops those left with no signal. Rows keep a fingerprint of the configuration (_config_key):
+-- a run under another configuration (preset, overrides) recomputes every contact.
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='move_id',
+    incremental_strategy='replace_contacts',
+    on_schema_change='append_new_columns'
+) }}
+{%- set lc = lifecycle_config() %}
+{%- set config_key = lifecycle_config_key() %}
+{%- set incremental = incremental_target_is_current(extra=['_built_at', '_config_key'], config_key=config_key) %}
 
 with
 
 signals as (
     select * from {{ ref('int_lifecycle__signals') }}
 ),
+
+{% if incremental %}
+built as (
+    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
+    from {{ this }}
+),
+
+changed_contacts as (
+    -- contacts whose signals were recomputed since this model was built, and stored contacts left with no
+    -- signal at all (e.g. merged into another contact)
+    select distinct signals.contact_id
+    from signals
+    where signals._built_at > (select built_until from built)
+    union
+    select stored.contact_id
+    from (select distinct contact_id from {{ this }}) as stored
+    where not exists (
+        select 1 from signals where signals.contact_id = stored.contact_id
+    )
+),
+
+contact_signals as (
+    select * from signals
+    where contact_id in (select contact_id from changed_contacts)
+),
+{% endif %}
 
 -- the configuration is inlined (same SQL as int_lifecycle__stage_rules / __stages) so that unit tests
 -- can switch it with `overrides: vars:`
@@ -54,7 +93,7 @@ candidates as (
             when rules.is_lost_stage then 1
             else 2
         end as kind_rank
-    from signals
+    from {{ 'contact_signals' if incremental else 'signals' }} as signals
     inner join rules
         on signals.signal_type = rules.signal_type
     where (rules.min_value is null or signals.signal_value >= rules.min_value)
@@ -111,7 +150,7 @@ pass_1 as (
 {%- set rounds = project_var('lifecycle_refinement_rounds') %}
 {%- for i in range(2, rounds + 2) %}
 {%- set prev = '1' if i == 2 else (i - 1) | string %}
-{%- set this = 'final' if loop.last else i | string %}
+{%- set cur = 'final' if loop.last else i | string %}
 pass_{{ prev }}_checked as (
     select
         pass_{{ prev }}.contact_id,
@@ -121,21 +160,21 @@ pass_{{ prev }}_checked as (
     from pass_{{ prev }}
 ),
 
-round_{{ this }} as (
+round_{{ cur }} as (
     select
         base.*,
         base.applies_base or (
             base.is_lost_stage and base.while_max_order is not null
             and coalesce(pass_{{ prev }}_checked.condition_holds_{{ prev }}, false)
-        ) as applies_{{ this }}
+        ) as applies_{{ cur }}
     from base
     inner join pass_{{ prev }}_checked
         on base.contact_id = pass_{{ prev }}_checked.contact_id
         and base.move_seq = pass_{{ prev }}_checked.move_seq
 ),
 
-pass_{{ this }} as (
-    {{ lifecycle_machine_pass('round_' ~ this, 'applies_' ~ this, '_' ~ this) }}
+pass_{{ cur }} as (
+    {{ lifecycle_machine_pass('round_' ~ cur, 'applies_' ~ cur, '_' ~ cur) }}
 ),
 
 {% endfor %}
@@ -222,14 +261,16 @@ final as (
             when not stages.is_lost_stage then cast(null as {{ dbt.type_string() }})
             when moves.signal_reason is not null and trim(moves.signal_reason) <> '' then moves.signal_reason
             when moves.signal_type = 'inactivity'
-                then 'no inbound message for {{ config.inactivity_days }} days'
+                then 'no inbound message for {{ lc.inactivity_days }} days'
             when moves.signal_label is not null
                 then {{ dbt.concat(["moves.signal_type", "': '", "moves.signal_label"]) }}
             else moves.signal_type
-        end as lost_reason
+        end as lost_reason,
+        {{ lifecycle_run_time() }} as _built_at,
+        cast('{{ config_key }}' as {{ dbt.type_string() }}) as _config_key
     from moves
     inner join stages
         on moves.instant_stage = stages.stage_name
 )
 
-select * from final
+{{ contact_batch('final', 'changed_contacts', bookkeeping=['_built_at', '_config_key'], current=incremental) }}
