@@ -219,7 +219,11 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     # the incremental tables pass their data tests
     run_dbt(["test", "-s", *MODELS_SHORT], warehouse=path, target_path=target, vars=VARS)
 
-    # the same data, rebuilt from scratch
+    _assert_equal_to_a_full_refresh(path, tmp_path, target, MODELS)
+
+
+def _assert_equal_to_a_full_refresh(path: Path, tmp_path: Path, target: Path, models) -> None:
+    """A copy of the warehouse rebuilt with --full-refresh holds exactly the same rows in every model."""
     full = tmp_path / "full.duckdb"
     shutil.copy(path, full)
     _run(full, target, "--full-refresh")
@@ -228,7 +232,7 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     try:
         con.execute(f"attach '{path}' as inc (read_only)")
         con.execute(f"attach '{full}' as ful (read_only)")
-        for model in MODELS:
+        for model in models:
             n_inc = con.execute(f"select count(*) from inc.{model}").fetchone()[0]
             n_full = con.execute(f"select count(*) from ful.{model}").fetchone()[0]
             assert n_inc == n_full > 0, model
@@ -239,6 +243,33 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
                 f"full refresh; e.g. {(only_inc or only_full)[:2]}")
     finally:
         con.close()
+
+
+def test_signals_and_stage_moves_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp_path):
+    """A warehouse built before the signals and the stage machine were incremental: their tables have no
+    _built_at or _config_key. The first run recomputes them whole (a stale row of a contact that no longer
+    exists and an edited label must go), adds the columns, and equals a full refresh."""
+    path = tmp_path / "earlier.duckdb"
+    shutil.copy(demo_warehouse, path)
+    target = tmp_path / "target"
+    with warehouse_io.connect(path) as con:
+        for model in ("int_lifecycle__signals", "int_lifecycle__stage_moves"):
+            con.execute(f"alter table intermediate.{model} drop column _built_at")
+            con.execute(f"alter table intermediate.{model} drop column _config_key")
+        con.execute("""insert into intermediate.int_lifecycle__signals
+            select * replace ('gone-contact' as contact_id, 'stale:' || signal_id as signal_id)
+            from intermediate.int_lifecycle__signals limit 1""")
+        con.execute("""update intermediate.int_lifecycle__stage_moves set lost_reason = 'edited by hand'
+            where move_id = (select min(move_id) from intermediate.int_lifecycle__stage_moves)""")
+    _run(path, target)
+    assert query(path, "select count(*) from intermediate.int_lifecycle__signals "
+                       "where contact_id = 'gone-contact'") == [(0,)]
+    assert query(path, "select count(*) from intermediate.int_lifecycle__stage_moves "
+                       "where lost_reason = 'edited by hand'") == [(0,)]
+    for model in ("int_lifecycle__signals", "int_lifecycle__stage_moves"):
+        assert query(path, f"select count(*) from intermediate.{model} "
+                           f"where _built_at is null or _config_key is null") == [(0,)], model
+    _assert_equal_to_a_full_refresh(path, tmp_path, target, [m for m in MODELS if "lifecycle" in m])
 
 
 MODELS_SHORT = [m.split(".")[1] for m in MODELS]
