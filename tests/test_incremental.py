@@ -10,7 +10,8 @@ stamps ``_loaded_at``) in three rounds, each followed by an incremental run:
    respond.io user re-loaded as an AI agent (every message and conversation it touched changes);
 2. a HubSpot contact carrying one respond.io contact's email and another's phone: identity merges the two,
    and the derived conversations of both are renumbered under one contact id; a shop order re-loaded as
-   cancelled (no message and no identity change: its contact's purchase signals change all the same);
+   cancelled (no message and no identity change: its contact's purchase signals change all the same); a
+   storefront visit re-loaded with a newsletter's UTM parameters (its touchpoint changes, no message);
 3. a message three weeks after everything else: the "as of" time moves, and contacts with no new evidence
    get the inactivity signal of their last inbound message;
 4. nothing new (the run must recompute nobody).
@@ -44,8 +45,10 @@ MODELS = {
     "marts.fct_conversations": ("_built_at",),
     "intermediate.int_lifecycle__signals": ("_built_at",),
     "intermediate.int_lifecycle__stage_moves": ("_built_at",),
+    "intermediate.int_touchpoints": ("_built_at",),
 }
-SELECT = ["+fct_conversations", "+int_contacts__profile", "+int_lifecycle__stage_moves"]
+SELECT = ["+fct_conversations", "+int_contacts__profile", "+int_lifecycle__stage_moves",
+          "+int_attribution__touchpoints"]
 # no lookback: every load in this test is committed before the next run starts
 VARS = {"incremental_lookback_minutes": 0}
 
@@ -98,8 +101,13 @@ def _pick(path: Path) -> dict:
     order = query(path, f"""select {', '.join(order_cols)} from raw_shop.orders
         where cancelled_at is null and financial_status = 'paid' and email is not null
         order by order_id limit 1""")[0]
+    event_cols = [c.name for c in raw_tables.table("raw_shop.storefront_events").columns]
+    event = query(path, f"""select {', '.join('e.' + c for c in event_cols)} from raw_shop.storefront_events e
+        join intermediate.int_touchpoints t on t.touchpoint_id = 'web:shop:' || e.event_id
+        where e.email is not null order by e.event_id limit 1""")[0]
     return {"conv": conv, "contacts": two, "user": dict(zip(user_cols, user, strict=True)),
-            "order": dict(zip(order_cols, order, strict=True))}
+            "order": dict(zip(order_cols, order, strict=True)),
+            "event": dict(zip(event_cols, event, strict=True))}
 
 
 def _message(mid, conv, contact, channel_id, channel, traffic, sender, sent_at, user=None):
@@ -184,8 +192,18 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
             "createdate": base, "lastmodifieddate": base, "archived": False}],
         "raw_files.messages": [_file_message("h4", c_email, "inbound", base - dt.timedelta(days=2, hours=12))],
         "raw_shop.orders": [{**facts["order"], "cancelled_at": base, "updated_at": base}],
+        # a storefront visit re-loaded with the UTM parameters of a newsletter: its touchpoint changes with no
+        # message and no identity change (same identifiers, so the same identity record)
+        "raw_shop.storefront_events": [{**facts["event"], "utm_source": "newsletter", "utm_medium": "email",
+                                        "utm_campaign": "late-summer", "fbclid": None, "ttclid": None,
+                                        "gclid": None}],
     })
+    event_contact = query(path, f"""select contact_id from intermediate.int_touchpoints
+        where touchpoint_id = 'web:shop:{facts['event']['event_id']}'""")
     _run(path, target)
+    visit = query(path, f"""select contact_id, touchpoint_type from intermediate.int_touchpoints
+        where touchpoint_id = 'web:shop:{facts['event']['event_id']}'""")
+    assert visit == [(event_contact[0][0], "email_click")], (visit, event_contact)
     signals = query(path, f"""select signal_type from intermediate.int_lifecycle__signals
         where source_record_id = 'shop:{facts['order']['order_id']}' order by 1""")
     assert ("purchase",) not in signals, signals
@@ -245,31 +263,43 @@ def _assert_equal_to_a_full_refresh(path: Path, tmp_path: Path, target: Path, mo
         con.close()
 
 
-def test_signals_and_stage_moves_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp_path):
-    """A warehouse built before the signals and the stage machine were incremental: their tables have no
-    _built_at or _config_key. The first run recomputes them whole (a stale row of a contact that no longer
-    exists and an edited label must go), adds the columns, and equals a full refresh."""
+def test_models_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp_path):
+    """A warehouse built before the signals, the stage machine and the touchpoints were incremental: their
+    tables have no _built_at (nor _config_key). The first run recomputes them whole (a stale row of a contact
+    that no longer exists and an edited value must go), adds the columns, and equals a full refresh."""
     path = tmp_path / "earlier.duckdb"
     shutil.copy(demo_warehouse, path)
     target = tmp_path / "target"
+    lifecycle = ("int_lifecycle__signals", "int_lifecycle__stage_moves")
     with warehouse_io.connect(path) as con:
-        for model in ("int_lifecycle__signals", "int_lifecycle__stage_moves"):
+        for model in lifecycle:
             con.execute(f"alter table intermediate.{model} drop column _built_at")
             con.execute(f"alter table intermediate.{model} drop column _config_key")
+        con.execute("alter table intermediate.int_touchpoints drop column _built_at")
         con.execute("""insert into intermediate.int_lifecycle__signals
             select * replace ('gone-contact' as contact_id, 'stale:' || signal_id as signal_id)
             from intermediate.int_lifecycle__signals limit 1""")
+        con.execute("""insert into intermediate.int_touchpoints
+            select * replace ('gone-contact' as contact_id, 'inbound:stale:' || touchpoint_id as touchpoint_id)
+            from intermediate.int_touchpoints limit 1""")
         con.execute("""update intermediate.int_lifecycle__stage_moves set lost_reason = 'edited by hand'
             where move_id = (select min(move_id) from intermediate.int_lifecycle__stage_moves)""")
+        con.execute("""update intermediate.int_touchpoints set platform = 'edited by hand'
+            where touchpoint_id = (select min(touchpoint_id) from intermediate.int_touchpoints)""")
     _run(path, target)
-    assert query(path, "select count(*) from intermediate.int_lifecycle__signals "
-                       "where contact_id = 'gone-contact'") == [(0,)]
+    for model in ("int_lifecycle__signals", "int_touchpoints"):
+        assert query(path, f"select count(*) from intermediate.{model} where contact_id = 'gone-contact'") \
+            == [(0,)], model
     assert query(path, "select count(*) from intermediate.int_lifecycle__stage_moves "
                        "where lost_reason = 'edited by hand'") == [(0,)]
-    for model in ("int_lifecycle__signals", "int_lifecycle__stage_moves"):
+    assert query(path, "select count(*) from intermediate.int_touchpoints where platform = 'edited by hand'") \
+        == [(0,)]
+    for model in lifecycle:
         assert query(path, f"select count(*) from intermediate.{model} "
                            f"where _built_at is null or _config_key is null") == [(0,)], model
-    _assert_equal_to_a_full_refresh(path, tmp_path, target, [m for m in MODELS if "lifecycle" in m])
+    assert query(path, "select count(*) from intermediate.int_touchpoints where _built_at is null") == [(0,)]
+    _assert_equal_to_a_full_refresh(
+        path, tmp_path, target, [m for m in MODELS if "lifecycle" in m or "touchpoints" in m])
 
 
 MODELS_SHORT = [m.split(".")[1] for m in MODELS]

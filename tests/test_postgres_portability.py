@@ -97,7 +97,7 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
             cur.execute("select count(*) from intermediate.int_messages")
             (messages,) = cur.fetchone()
         run_dbt(["run", "--select", "int_identity__contact_map", "int_messages", "fct_conversations",
-                 "int_lifecycle__signals", "int_lifecycle__stage_moves"],
+                 "int_lifecycle__signals", "int_lifecycle__stage_moves", "int_touchpoints"],
                 target="postgres", target_path=tmp_path / "target", env=postgres.env("lifecycle"),
                 vars={"incremental_lookback_minutes": 0})
         with pg, pg.cursor() as cur:
@@ -115,6 +115,11 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
                             f"from intermediate.{model} group by 1 order by 1")
                 runs = cur.fetchall()
                 assert len(runs) == 2 and runs[-1][1:] == (1, 1), (model, runs)
+            # so do the touchpoints (they also diff the storefront touchpoints, in PostgreSQL's SQL)
+            cur.execute("select _built_at, count(distinct contact_id) from intermediate.int_touchpoints "
+                        "group by 1 order by 1")
+            runs = cur.fetchall()
+            assert len(runs) == 2 and runs[-1][1] == 1, runs
     finally:
         pg.close()
 

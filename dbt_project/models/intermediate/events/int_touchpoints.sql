@@ -7,86 +7,30 @@
   marketing_channel).
   platform: meta for fbclid/ctwa_clid and respond.io ad referrals, tiktok for ttclid, google for gclid,
   else the utm_source as written.
+
+  Incremental by contact (macros/common/incremental.sql, docs/incremental.md). The message touchpoints are the
+  big part: a run recomputes the contacts whose messages int_messages recomputed since this model was built
+  (its `_built_at`; that covers identity changes and late messages), and the contact a recomputed message's
+  touchpoint is stored under. The storefront and file-drop touchpoints carry no load time here and are small
+  next to the messages: they are derived in full and compared with the stored ones, and a contact with any
+  difference is recomputed whole.
 -#}
+{{ config(
+    materialized=incremental_materialization(),
+    unique_key='touchpoint_id',
+    incremental_strategy='replace_contacts',
+    on_schema_change='append_new_columns'
+) }}
+{%- set incremental = incremental_target_is_current(extra=['_built_at']) %}
+{#- touchpoint ids of message touchpoints (the others are storefront 'web:' and file-drop ids) -#}
+{%- set message_touchpoint %}(touchpoint_id like 'ctm:%' or touchpoint_id like 'inbound:%'){%- endset %}
+
 
 with
 
 messages as (
 
     select * from {{ ref('int_messages') }}
-
-),
-
-ad_referrals as (
-
-    select
-        'ctm:' || message_id as touchpoint_id,
-        contact_id,
-        source_system,
-        'ctm_referral' as touchpoint_type,
-        case when channel = 'tiktok' then 'tiktok' else 'meta' end as platform,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        referral_ad_id as ad_id,
-        ctwa_clid as click_id,
-        cast(null as {{ dbt.type_string() }}) as utm_source,
-        cast(null as {{ dbt.type_string() }}) as utm_medium,
-        cast(null as {{ dbt.type_string() }}) as utm_campaign,
-        cast(null as {{ dbt.type_string() }}) as utm_content,
-        cast(null as {{ dbt.type_string() }}) as marketing_channel,
-        sent_at as occurred_at
-    from messages
-    where direction = 'inbound'
-        and has_ad_referral
-
-),
-
-conversation_messages as (
-
-    select
-        message_id,
-        contact_id,
-        source_system,
-        channel,
-        sent_at,
-        direction,
-        has_ad_referral,
-        row_number() over (
-            partition by conversation_id, direction order by sent_at, message_id
-        ) as direction_order,
-        max(case when has_ad_referral then 1 else 0 end) over (
-            partition by conversation_id
-        ) as conversation_has_referral,
-        min(case when sender_type = 'broadcast' then sent_at end) over (
-            partition by conversation_id
-        ) as first_broadcast_at
-    from messages
-
-),
-
-inbound_starts as (
-
-    select
-        'inbound:' || message_id as touchpoint_id,
-        contact_id,
-        source_system,
-        case
-            when first_broadcast_at <= sent_at then 'broadcast_reply'
-            else 'organic_inbound'
-        end as touchpoint_type,
-        coalesce(channel, 'unknown') as platform,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as ad_id,
-        cast(null as {{ dbt.type_string() }}) as click_id,
-        cast(null as {{ dbt.type_string() }}) as utm_source,
-        cast(null as {{ dbt.type_string() }}) as utm_medium,
-        cast(null as {{ dbt.type_string() }}) as utm_campaign,
-        cast(null as {{ dbt.type_string() }}) as utm_content,
-        cast(null as {{ dbt.type_string() }}) as marketing_channel,
-        sent_at as occurred_at
-    from conversation_messages
-    where direction = 'inbound'
-        and direction_order = 1
-        and conversation_has_referral = 0
 
 ),
 
@@ -151,15 +95,8 @@ files as (
 
 ),
 
-final as (
-
-    select * from ad_referrals
-
-    union all
-
-    select * from inbound_starts
-
-    union all
+-- the storefront and file-drop touchpoints (no load time here: derived in full, compared when incremental)
+other_touchpoints as (
 
     select
         touchpoint_id,
@@ -185,6 +122,191 @@ final as (
     select * from files
     {% endif %}
 
+),
+
+{% if incremental %}
+built as (
+
+    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
+    from {{ this }}
+
+),
+
+stored as (
+
+    select * from {{ this }}
+
+),
+
+rebuilt_messages as (
+
+    -- the messages int_messages recomputed since this model was last built
+    select
+        message_id,
+        contact_id
+    from messages
+    where _built_at > (select built_until from built)
+
+),
+
+other_differences as (
+
+    -- storefront and file-drop touchpoints added, removed or changed (including moved to another contact)
+    select
+        derived.contact_id as derived_contact_id,
+        previous.contact_id as previous_contact_id
+    from other_touchpoints as derived
+    full outer join (
+        select * from stored
+        where not {{ message_touchpoint | replace('touchpoint_id', 'stored.touchpoint_id') }}
+    ) as previous
+        on derived.touchpoint_id = previous.touchpoint_id
+    where derived.touchpoint_id is null
+        or previous.touchpoint_id is null
+        {%- for col in ['contact_id', 'source_system', 'touchpoint_type', 'platform', 'campaign_id', 'ad_id',
+                        'click_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
+                        'marketing_channel', 'occurred_at'] %}
+        or derived.{{ col }} is distinct from previous.{{ col }}
+        {%- endfor %}
+
+),
+
+changed_contacts as (
+
+    -- contacts whose messages were recomputed (late messages, identity changes: int_messages recomputes every
+    -- message whose contact changed)
+    select contact_id from rebuilt_messages
+    where contact_id is not null
+
+    union
+
+    -- the contact a recomputed message's touchpoint is stored under (the message moved to another contact)
+    select stored.contact_id
+    from stored
+    where {{ message_touchpoint | replace('touchpoint_id', 'stored.touchpoint_id') }}
+        and substr(stored.touchpoint_id, {{ dbt.position("':'", 'stored.touchpoint_id') }} + 1)
+            in (select message_id from rebuilt_messages)
+
+    union
+
+    -- both contacts of a storefront or file-drop touchpoint that differs
+    select derived_contact_id from other_differences
+    where derived_contact_id is not null
+
+    union
+
+    select previous_contact_id from other_differences
+    where previous_contact_id is not null
+
+),
+{% endif %}
+
+scoped_messages as (
+
+    select * from messages
+    {%- if incremental %}
+    where contact_id in (select contact_id from changed_contacts)
+    {%- endif %}
+
+),
+
+ad_referrals as (
+
+    select
+        'ctm:' || message_id as touchpoint_id,
+        contact_id,
+        source_system,
+        'ctm_referral' as touchpoint_type,
+        case when channel = 'tiktok' then 'tiktok' else 'meta' end as platform,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        referral_ad_id as ad_id,
+        ctwa_clid as click_id,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        cast(null as {{ dbt.type_string() }}) as utm_content,
+        cast(null as {{ dbt.type_string() }}) as marketing_channel,
+        sent_at as occurred_at
+    from scoped_messages
+    where direction = 'inbound'
+        and has_ad_referral
+
+),
+
+conversation_messages as (
+
+    select
+        message_id,
+        contact_id,
+        source_system,
+        channel,
+        sent_at,
+        direction,
+        has_ad_referral,
+        row_number() over (
+            partition by conversation_id, direction order by sent_at, message_id
+        ) as direction_order,
+        max(case when has_ad_referral then 1 else 0 end) over (
+            partition by conversation_id
+        ) as conversation_has_referral,
+        min(case when sender_type = 'broadcast' then sent_at end) over (
+            partition by conversation_id
+        ) as first_broadcast_at
+    from scoped_messages
+
+),
+
+inbound_starts as (
+
+    select
+        'inbound:' || message_id as touchpoint_id,
+        contact_id,
+        source_system,
+        case
+            when first_broadcast_at <= sent_at then 'broadcast_reply'
+            else 'organic_inbound'
+        end as touchpoint_type,
+        coalesce(channel, 'unknown') as platform,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as ad_id,
+        cast(null as {{ dbt.type_string() }}) as click_id,
+        cast(null as {{ dbt.type_string() }}) as utm_source,
+        cast(null as {{ dbt.type_string() }}) as utm_medium,
+        cast(null as {{ dbt.type_string() }}) as utm_campaign,
+        cast(null as {{ dbt.type_string() }}) as utm_content,
+        cast(null as {{ dbt.type_string() }}) as marketing_channel,
+        sent_at as occurred_at
+    from conversation_messages
+    where direction = 'inbound'
+        and direction_order = 1
+        and conversation_has_referral = 0
+
+),
+
+final as (
+
+    select * from ad_referrals
+
+    union all
+
+    select * from inbound_starts
+
+    union all
+
+    select * from other_touchpoints
+    {%- if incremental %}
+    where contact_id in (select contact_id from changed_contacts)
+    {%- endif %}
+
+),
+
+with_bookkeeping as (
+
+    select
+        final.*,
+        {{ lifecycle_run_time() }} as _built_at
+    from final
+
 )
 
-select * from final
+{{ contact_batch('with_bookkeeping', 'changed_contacts', bookkeeping=['_built_at'], current=incremental) }}
