@@ -13,9 +13,9 @@ Every step runs in a process of its own, so each step's peak memory is its own (
    models from dbt's run_results.json;
 4. **append** one more day through the ingestion path (``merge_rows``, which stamps ``_loaded_at``): the
    last day's respond.io messages again, a day later, with new ids; then **incremental**: the same
-   ``dbt build`` again, where the incremental models (int_messages, fct_conversations, the contact map)
-   recompute only the contacts with new evidence; reported against the full build, with those models'
-   own times in both builds;
+   ``dbt build`` again, where the incremental models (the contact map, int_messages, fct_conversations, the
+   lifecycle signals and stage moves, int_touchpoints) recompute only the contacts with new evidence;
+   reported against the full build, with those models' own times in both builds;
 5. **activation**: ``bench_activation.py`` (HubSpot, Meta CAPI, the 1M-row diff);
 6. **dashboards**: ``bench_dashboards.py --warehouse`` on the built warehouse, every page's queries.
 

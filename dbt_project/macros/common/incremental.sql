@@ -91,12 +91,23 @@
     {{ return(minutes) }}
 {%- endmacro %}
 
+{#- When this model's target was last built: the greatest _built_at of its rows (1900 when it has none). -#}
+{% macro incremental_built_until() -%}
+    coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+{%- endmacro %}
+
 {#- Body of a one-row CTE: since (load time) and built_until (last run) of this model's target. -#}
 {% macro incremental_watermarks() -%}
     select
         {{ dbt.dateadd('minute', -1 * incremental_lookback_minutes(),
                        "coalesce(max(_loaded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as since,
-        coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
+        {{ incremental_built_until() }} as built_until
+    from {{ this }}
+{%- endmacro %}
+
+{#- Body of a one-row CTE (built_until) for a model that keeps no load time, only _built_at. -#}
+{% macro incremental_built() -%}
+    select {{ incremental_built_until() }} as built_until
     from {{ this }}
 {%- endmacro %}
 

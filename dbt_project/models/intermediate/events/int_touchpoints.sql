@@ -127,8 +127,7 @@ other_touchpoints as (
 {% if incremental %}
 built as (
 
-    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
-    from {{ this }}
+    {{ incremental_built() }}
 
 ),
 

@@ -90,6 +90,11 @@ consents as (
         or conversation_inbound_number = 1
         or {{ dbt.dateadd('day', n_days, 'previous_inbound_at') }} < sent_at
 {%- endset %}
+{%- set sequence_window -%}
+    row_number() over (
+            partition by contact_id, signal_type order by signal_at, source_system, source_record_id
+        )
+{%- endset %}
 {#- a signal row as stored: the id, the typed columns, the sequence within the contact's signals of its type -#}
 {%- set final_columns %}
         cast(
@@ -106,16 +111,13 @@ consents as (
         cast(signal_label as {{ dbt.type_string() }}) as signal_label,
         cast(signal_reason as {{ dbt.type_string() }}) as signal_reason,
         cast(signal_value as {{ lifecycle_double() }}) as signal_value,
-        cast(row_number() over (
-            partition by contact_id, signal_type order by signal_at, source_system, source_record_id
-        ) as integer) as signal_sequence,
+        cast({{ sequence_window }} as integer) as signal_sequence,
         cast(changed_by_type as {{ dbt.type_string() }}) as changed_by_type
 {%- endset %}
 
 {% if incremental %}
 built as (
-    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_until
-    from {{ this }}
+    {{ incremental_built() }}
 ),
 
 stored as (
@@ -343,7 +345,10 @@ inactivity_due as (
 ),
 
 other_now as (
-    select {{ final_columns }}
+    -- without the sequence window (the costliest step of the comparison): a sequence number changes only
+    -- when a signal of the same contact and type is added, removed, moved or re-timed, which the other
+    -- columns show (the other evidence never shares a contact and type with the message signals)
+    select {{ final_columns | replace(sequence_window, '0') }}
     from other_evidence
     where contact_id is not null
         and signal_at is not null
@@ -365,7 +370,7 @@ other_differences as (
         or stored_signals.signal_id is null
         {%- for col in ['contact_id', 'signal_type', 'signal_at', 'source_system', 'source_record_id',
                         'conversation_id', 'channel', 'signal_label', 'signal_reason', 'signal_value',
-                        'signal_sequence', 'changed_by_type'] %}
+                        'changed_by_type'] %}
         or now_signals.{{ col }} is distinct from stored_signals.{{ col }}
         {%- endfor %}
 ),
