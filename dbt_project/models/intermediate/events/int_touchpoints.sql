@@ -22,8 +22,11 @@
     on_schema_change='append_new_columns'
 ) }}
 {%- set incremental = incremental_target_is_current(extra=['_built_at']) %}
-{#- touchpoint ids of message touchpoints (the others are storefront 'web:' and file-drop ids) -#}
-{%- set message_touchpoint %}(touchpoint_id like 'ctm:%' or touchpoint_id like 'inbound:%'){%- endset %}
+{#- a stored touchpoint that came from a message (the others are storefront 'web:' and file-drop ids) -#}
+{%- set stored_message_touchpoint = "(stored.touchpoint_id like 'ctm:%' or stored.touchpoint_id like 'inbound:%')" %}
+{%- set columns = ['touchpoint_id', 'contact_id', 'source_system', 'touchpoint_type', 'platform', 'campaign_id',
+                   'ad_id', 'click_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
+                   'marketing_channel', 'occurred_at'] %}
 
 
 with
@@ -98,21 +101,7 @@ files as (
 -- the storefront and file-drop touchpoints (no load time here: derived in full, compared when incremental)
 other_touchpoints as (
 
-    select
-        touchpoint_id,
-        contact_id,
-        source_system,
-        touchpoint_type,
-        platform,
-        campaign_id,
-        ad_id,
-        click_id,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        utm_content,
-        marketing_channel,
-        occurred_at
+    select {{ columns | join(', ') }}
     from storefront
     where touch_order = 1
 
@@ -157,14 +146,12 @@ other_differences as (
     from other_touchpoints as derived
     full outer join (
         select * from stored
-        where not {{ message_touchpoint | replace('touchpoint_id', 'stored.touchpoint_id') }}
+        where not {{ stored_message_touchpoint }}
     ) as previous
         on derived.touchpoint_id = previous.touchpoint_id
     where derived.touchpoint_id is null
         or previous.touchpoint_id is null
-        {%- for col in ['contact_id', 'source_system', 'touchpoint_type', 'platform', 'campaign_id', 'ad_id',
-                        'click_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
-                        'marketing_channel', 'occurred_at'] %}
+        {%- for col in columns[1:] %}
         or derived.{{ col }} is distinct from previous.{{ col }}
         {%- endfor %}
 
@@ -182,7 +169,7 @@ changed_contacts as (
     -- the contact a recomputed message's touchpoint is stored under (the message moved to another contact)
     select stored.contact_id
     from stored
-    where {{ message_touchpoint | replace('touchpoint_id', 'stored.touchpoint_id') }}
+    where {{ stored_message_touchpoint }}
         and substr(stored.touchpoint_id, {{ dbt.position("':'", 'stored.touchpoint_id') }} + 1)
             in (select message_id from rebuilt_messages)
 
