@@ -8,7 +8,11 @@ Inputs follow the literature's summary convention, in one time unit (days here, 
 to the end of observation, ``monetary`` = mean value of the repeat purchases.
 
 The fits maximise the published log-likelihoods over log-parameters with scipy's L-BFGS-B (bounded, so the
-parameters stay positive) from several starting points; the best optimum wins.
+parameters stay positive) from several starting points; the best optimum wins. The likelihoods are summed over
+the distinct summaries, each weighted by how many customers share it: on a daily grain most customers share
+their summary with many others (every one-time buyer of the same day has x = 0, t_x = 0 and the same T), so a
+fit evaluates a few thousand rows where the customer base has millions, and the distinct rows come sorted, so
+the float sums (and the fit) do not depend on the order the customers arrive in.
 """
 
 from __future__ import annotations
@@ -54,6 +58,15 @@ def _as_arrays(*columns) -> list[np.ndarray]:
     return [np.asarray(c, dtype=float) for c in columns]
 
 
+def distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The distinct rows of equal-length float columns, sorted; how many input rows each stands for; and, for
+    every input row, the index of its distinct row (so ``distinct[i][back]`` is column i again)."""
+    if len(columns[0]) == 0:
+        return [c[:0] for c in columns], np.zeros(0), np.zeros(0, dtype=np.intp)
+    rows, back, counts = np.unique(np.column_stack(columns), axis=0, return_inverse=True, return_counts=True)
+    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(float), back.reshape(-1)
+
+
 def check_summary(frequency, recency, age) -> None:
     """Raise ValueError naming the first row that breaks 0 <= recency <= age, frequency a whole number >= 0,
     recency 0 when frequency is 0."""
@@ -82,10 +95,49 @@ def bgnbd_log_likelihood(params, frequency, recency, age) -> np.ndarray:
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+def bgnbd_weighted_log_likelihood(params, frequency, recency, age, weight) -> tuple[float, np.ndarray]:
+    """The weighted sum of the BG/NBD log-likelihoods and its gradient in (r, alpha, a, b), from the
+    derivatives of equation 6: digamma for the gamma and beta functions, and the shares of the two terms of
+    the log-sum for the last one."""
+    r, alpha, a, b = params
+    x, tx, t, w = _as_arrays(frequency, recency, age, weight)
+    repeat = x > 0
+    b_x1 = np.where(repeat, b + x - 1, 1.0)
+    log_alpha_t, log_alpha_tx = np.log(alpha + t), np.log(alpha + tx)
+    a3 = -(r + x) * log_alpha_t
+    a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx, -np.inf)
+    tail = np.logaddexp(a3, a4)
+    share3, share4 = np.exp(a3 - tail), np.where(repeat, np.exp(a4 - tail), 0.0)
+    value = (w * (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+                  + special.betaln(a, b + x) - special.betaln(a, b) + tail)).sum()
+    psi_abx = special.digamma(a + b + x)
+    gradient = np.array([
+        (w * (special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+              - share3 * log_alpha_t - share4 * log_alpha_tx)).sum(),
+        (w * (r / alpha - share3 * (r + x) / (alpha + t) - share4 * (r + x) / (alpha + tx))).sum(),
+        (w * (special.digamma(a + b) - psi_abx + share4 / a)).sum(),
+        (w * (special.digamma(b + x) - psi_abx - special.digamma(b) + special.digamma(a + b)
+              - share4 / b_x1)).sum(),
+    ])
+    return float(value), gradient
+
+
+def _negative_in_logs(weighted_log_likelihood, *data):
+    """The function L-BFGS-B minimises: minus the log-likelihood over log-parameters, with its gradient
+    (d/d log p = p d/dp); a non-finite value becomes a huge one, so the line search backs off."""
+    def objective(log_params):
+        params = np.exp(log_params)
+        value, gradient = weighted_log_likelihood(params, *data)
+        if not (np.isfinite(value) and np.isfinite(gradient).all()):
+            return 1e300, np.zeros_like(log_params)
+        return -value, -gradient * params
+    return objective
+
+
 def _fit(neg_ll, starts: list[np.ndarray]) -> tuple[np.ndarray, float, bool]:
     best = None
     for x0 in starts:
-        res = optimize.minimize(neg_ll, x0, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(x0),
+        res = optimize.minimize(neg_ll, x0, jac=True, method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(x0),
                                 options={"ftol": 1e-13, "gtol": 1e-8, "maxiter": 2000})
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
@@ -103,11 +155,8 @@ def fit_bgnbd(frequency, recency, age) -> BetaGeoFit:
     if not (x > 0).any():
         raise ValueError("BG/NBD needs at least one customer with a repeat purchase")
     scale = max(float(np.mean(t)), 1e-9)  # alpha starts near the mean age, in the data's unit
-
-    def neg_ll(log_params):
-        value = -bgnbd_log_likelihood(np.exp(log_params), x, tx, t).sum()
-        return value if np.isfinite(value) else 1e300
-
+    (ux, utx, ut), weight, _ = distinct_rows(x, tx, t)
+    neg_ll = _negative_in_logs(bgnbd_weighted_log_likelihood, ux, utx, ut, weight)
     starts = [np.log([s_r, scale * s_a, s_aa, s_b])
               for s_r, s_a, s_aa, s_b in ((1.0, 1.0, 1.0, 1.0), (0.3, 0.1, 0.8, 2.5), (2.0, 0.5, 0.5, 5.0))]
     (r, alpha, a, b), ll, ok = _fit(neg_ll, starts)
@@ -150,6 +199,23 @@ def gamma_gamma_log_likelihood(params, frequency, monetary) -> np.ndarray:
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
 
 
+def gamma_gamma_weighted_log_likelihood(params, frequency, monetary, weight) -> tuple[float, np.ndarray]:
+    """The weighted sum of the Gamma-Gamma log-likelihoods and its gradient in (p, q, v)."""
+    p, q, v = params
+    x, m, w = _as_arrays(frequency, monetary, weight)
+    px = p * x
+    log_total = np.log(x * m + v)
+    psi_pxq = special.digamma(px + q)
+    value = (w * (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+                  + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_total)).sum()
+    gradient = np.array([
+        (w * x * (psi_pxq - special.digamma(px) + np.log(m) + np.log(x) - log_total)).sum(),
+        (w * (psi_pxq - special.digamma(q) + np.log(v) - log_total)).sum(),
+        (w * (q / v - (px + q) / (x * m + v))).sum(),
+    ])
+    return float(value), gradient
+
+
 def fit_gamma_gamma(frequency, monetary) -> GammaGammaFit:
     """Maximum-likelihood Gamma-Gamma parameters (p, q, v) on customers with frequency > 0 and monetary > 0."""
     x, m = _as_arrays(frequency, monetary)
@@ -158,10 +224,8 @@ def fit_gamma_gamma(frequency, monetary) -> GammaGammaFit:
     if len(x) < 2:
         raise ValueError("Gamma-Gamma needs at least two customers with repeat purchases of positive value")
 
-    def neg_ll(log_params):
-        value = -gamma_gamma_log_likelihood(np.exp(log_params), x, m).sum()
-        return value if np.isfinite(value) else 1e300
-
+    (ux, um), weight, _ = distinct_rows(x, m)
+    neg_ll = _negative_in_logs(gamma_gamma_weighted_log_likelihood, ux, um, weight)
     mean = float(np.mean(m))
     starts = [np.log([s_p, s_q, mean * s_v]) for s_p, s_q, s_v in ((1.0, 1.0, 1.0), (6.0, 4.0, 0.5), (2.0, 3.0, 2.0))]
     (p, q, v), ll, ok = _fit(neg_ll, starts)
@@ -180,16 +244,20 @@ def predicted_clv(bg: BetaGeoFit, gg: GammaGammaFit, frequency, recency, age, mo
                   months: int, period_days: float = 365.25 / 12, monthly_discount_rate: float = 0.0,
                   periods_per_day: float = 1.0) -> np.ndarray:
     """Discounted expected value over ``months`` months: sum over months i of
-    (E[purchases by the end of month i] - E[by the end of month i - 1]) x E[value] / (1 + d)^i."""
-    value = gamma_gamma_expected_value(gg, frequency, monetary)
-    total = np.zeros(len(np.asarray(frequency)))
-    previous = np.zeros_like(total)
+    (E[purchases by the end of month i] - E[by the end of month i - 1]) x E[value] / (1 + d)^i.
+
+    E[value] does not depend on the month, so the discounted purchases are summed first, once per distinct
+    (frequency, recency, age): the hypergeometric function is the costly part."""
+    x, tx, t = _as_arrays(frequency, recency, age)
+    (ux, utx, ut), _, back = distinct_rows(x, tx, t)
+    purchases = np.zeros(len(ux))
+    previous = np.zeros_like(purchases)
     for i in range(1, months + 1):
         horizon = i * period_days * periods_per_day
-        cumulative = bgnbd_expected_purchases(bg, horizon, frequency, recency, age)
-        total += (cumulative - previous) * value / (1 + monthly_discount_rate) ** i
+        cumulative = bgnbd_expected_purchases(bg, horizon, ux, utx, ut)
+        purchases += (cumulative - previous) / (1 + monthly_discount_rate) ** i
         previous = cumulative
-    return total
+    return purchases[back] * gamma_gamma_expected_value(gg, x, monetary)
 
 
 PREDICTION_COLUMNS = ["contact_id", "predicted_purchases", "p_alive", "expected_order_value", "predicted_clv",
@@ -202,23 +270,22 @@ def predict_customers(summary, *, clv_prediction_days: float = 90, clv_horizon_m
     """Predictions per customer from a daily BTYD summary (columns contact_id, btyd_frequency,
     btyd_recency_days, btyd_age_days, btyd_monetary_value): BG/NBD fitted on all customers, Gamma-Gamma on
     those with repeat purchase days of positive value. Returns PREDICTION_COLUMNS; predictions are null
-    with a btyd_fit_status saying why when the data cannot support a fit."""
+    with a btyd_fit_status saying why when the data cannot support a fit.
+
+    The fits and the predictions do not depend on the order of the rows: the likelihoods are summed over the
+    sorted distinct summaries, and the purchase predictions are computed once per distinct summary."""
     import pandas as pd
 
     out = pd.DataFrame({"contact_id": summary["contact_id"].astype(str)}) if len(summary) else \
         pd.DataFrame({"contact_id": pd.Series([], dtype=str)})
+    out = out.reset_index(drop=True)
     for column in PREDICTION_COLUMNS[1:-1]:
         out[column] = np.nan
     out["btyd_fit_status"] = "fitted"
     if len(summary) == 0:
         return _typed(out)
-    # a fixed row order makes the fit reproducible on every engine (float sums depend on the order)
-    summary = summary.sort_values("contact_id", kind="stable").reset_index(drop=True)
-    out = out.set_index("contact_id").loc[summary["contact_id"].astype(str)].reset_index()
-    x = summary["btyd_frequency"].to_numpy(dtype=float)
-    tx = summary["btyd_recency_days"].to_numpy(dtype=float)
-    t = summary["btyd_age_days"].to_numpy(dtype=float)
-    m = summary["btyd_monetary_value"].to_numpy(dtype=float)
+    x, tx, t, m = _as_arrays(summary["btyd_frequency"], summary["btyd_recency_days"], summary["btyd_age_days"],
+                             summary["btyd_monetary_value"])
     if len(x) < clv_min_customers:
         out["btyd_fit_status"] = "too_few_customers"
         return _typed(out)
@@ -226,8 +293,9 @@ def predict_customers(summary, *, clv_prediction_days: float = 90, clv_horizon_m
         out["btyd_fit_status"] = "too_few_repeat_customers"
         return _typed(out)
     bg = fit_bgnbd(x, tx, t)
-    out["predicted_purchases"] = bgnbd_expected_purchases(bg, clv_prediction_days, x, tx, t)
-    out["p_alive"] = bgnbd_p_alive(bg, x, tx, t)
+    (ux, utx, ut), _, back = distinct_rows(x, tx, t)
+    out["predicted_purchases"] = bgnbd_expected_purchases(bg, clv_prediction_days, ux, utx, ut)[back]
+    out["p_alive"] = bgnbd_p_alive(bg, ux, utx, ut)[back]
     try:
         gg = fit_gamma_gamma(x, m)
     except ValueError:

@@ -109,6 +109,61 @@ def test_clv_is_discounted_and_grows_with_the_horizon(cdnow):
     assert (long >= short).all() and (discounted <= long).all() and (discounted > 0).all()
 
 
+def _daily_summary(n: int, seed: int) -> pd.DataFrame:
+    """A daily BTYD summary shaped like a shop's: most customers buy once, ages up to two years."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 730, n).astype(float)
+    frequency = np.minimum(np.where(rng.random(n) < 0.6, 0, rng.poisson(2, n)), age).astype(float)
+    recency = np.where(frequency > 0, np.clip(np.floor(rng.random(n) * age), frequency, age), 0.0)
+    monetary = np.where(frequency > 0, np.round(rng.gamma(3, 20, n), 2), 0.0)
+    return pd.DataFrame({"contact_id": [f"c{i:05d}" for i in range(n)], "btyd_frequency": frequency,
+                         "btyd_recency_days": recency, "btyd_age_days": age, "btyd_monetary_value": monetary})
+
+
+@pytest.mark.parametrize("params", [(0.3, 40.0, 0.8, 2.5), (2.0, 5.0, 0.1, 9.0), (0.05, 300.0, 3.0, 0.4)])
+def test_bgnbd_gradient_matches_the_likelihood(params):
+    d = _daily_summary(400, 1)
+    x, tx, t = d["btyd_frequency"], d["btyd_recency_days"], d["btyd_age_days"]
+    weight = np.random.default_rng(2).integers(1, 5, len(d)).astype(float)
+    value, gradient = btyd.bgnbd_weighted_log_likelihood(params, x, tx, t, weight)
+    total = lambda p: float((weight * btyd.bgnbd_log_likelihood(p, x, tx, t)).sum())  # noqa: E731
+    assert value == pytest.approx(total(params), rel=1e-12)
+    numeric = [(total(np.add(params, step)) - total(np.subtract(params, step))) / (2 * h)
+               for h, step in ((h, np.eye(4)[i] * h) for i, h in enumerate(np.multiply(params, 1e-6)))]
+    assert gradient == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("params", [(6.0, 4.0, 15.0), (1.0, 2.0, 50.0), (0.5, 8.0, 3.0)])
+def test_gamma_gamma_gradient_matches_the_likelihood(params):
+    d = _daily_summary(400, 3)
+    repeat = d[d["btyd_frequency"] > 0]
+    x, m = repeat["btyd_frequency"], repeat["btyd_monetary_value"]
+    weight = np.random.default_rng(4).integers(1, 5, len(repeat)).astype(float)
+    value, gradient = btyd.gamma_gamma_weighted_log_likelihood(params, x, m, weight)
+    total = lambda p: float((weight * btyd.gamma_gamma_log_likelihood(p, x, m)).sum())  # noqa: E731
+    assert value == pytest.approx(total(params), rel=1e-12)
+    numeric = [(total(np.add(params, step)) - total(np.subtract(params, step))) / (2 * h)
+               for h, step in ((h, np.eye(3)[i] * h) for i, h in enumerate(np.multiply(params, 1e-6)))]
+    assert gradient == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_predictions_do_not_depend_on_the_row_order():
+    """Weighted distinct summaries give the per-customer likelihood sum, whatever order the rows come in (an
+    engine returns them in any order): a shuffled summary predicts the same, bit for bit."""
+    d = _daily_summary(5_000, 5)
+    x, tx, t = d["btyd_frequency"], d["btyd_recency_days"], d["btyd_age_days"]
+    (ux, utx, ut), weight, back = btyd.distinct_rows(*(c.to_numpy() for c in (x, tx, t)))
+    assert len(ux) < len(d) / 2 and weight.sum() == len(d)
+    assert (ux[back] == x.to_numpy()).all() and (ut[back] == t.to_numpy()).all()
+    fit = btyd.fit_bgnbd(x, tx, t)
+    assert fit.log_likelihood == pytest.approx(btyd.bgnbd_log_likelihood(
+        [fit.r, fit.alpha, fit.a, fit.b], x, tx, t).sum(), rel=1e-12)
+    first = btyd.predict_customers(d).set_index("contact_id").sort_index()
+    second = btyd.predict_customers(d.sample(frac=1, random_state=7)).set_index("contact_id").sort_index()
+    assert (first["btyd_fit_status"] == "fitted").all()
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
 def test_bad_summaries_name_the_row():
     with pytest.raises(ValueError, match="row 1: recency must be between 0 and age"):
         btyd.fit_bgnbd([1, 2], [3, 9], [10, 5])
