@@ -98,15 +98,16 @@ def _pick(path: Path) -> dict:
     user_cols = [c.name for c in raw_tables.table("raw_respondio.users").columns]
     user = query(path, f"select {', '.join(user_cols)} from raw_respondio.users where user_id = {human}")[0]
     order_cols = [c.name for c in raw_tables.table("raw_shop.orders").columns]
-    order = query(path, f"""select {', '.join(order_cols)} from raw_shop.orders
+    order, repriced = query(path, f"""select {', '.join(order_cols)} from raw_shop.orders
         where cancelled_at is null and financial_status = 'paid' and email is not null
-        order by order_id limit 1""")[0]
+        order by order_id limit 2""")
     event_cols = [c.name for c in raw_tables.table("raw_shop.storefront_events").columns]
     event = query(path, f"""select {', '.join('e.' + c for c in event_cols)} from raw_shop.storefront_events e
         join intermediate.int_touchpoints t on t.touchpoint_id = 'web:shop:' || e.event_id
         where e.email is not null order by e.event_id limit 1""")[0]
     return {"conv": conv, "contacts": two, "user": dict(zip(user_cols, user, strict=True)),
             "order": dict(zip(order_cols, order, strict=True)),
+            "repriced": dict(zip(order_cols, repriced, strict=True)),
             "event": dict(zip(event_cols, event, strict=True))}
 
 
@@ -191,7 +192,11 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
             "firstname": "Merged", "lastname": "Person", "lifecyclestage": "lead", "hs_lead_status": None,
             "createdate": base, "lastmodifieddate": base, "archived": False}],
         "raw_files.messages": [_file_message("h4", c_email, "inbound", base - dt.timedelta(days=2, hours=12))],
-        "raw_shop.orders": [{**facts["order"], "cancelled_at": base, "updated_at": base}],
+        # a cancelled order (its signals go) and a re-priced one (its purchase signal stays, with a new value:
+        # a change in one column of a signal that keeps its id and contact)
+        "raw_shop.orders": [{**facts["order"], "cancelled_at": base, "updated_at": base},
+                            {**facts["repriced"], "subtotal_price": float(facts["repriced"]["subtotal_price"]) + 7.5,
+                             "total_price": float(facts["repriced"]["total_price"]) + 7.5, "updated_at": base}],
         # a storefront visit re-loaded with the UTM parameters of a newsletter: its touchpoint changes with no
         # message and no identity change (same identifiers, so the same identity record)
         "raw_shop.storefront_events": [{**facts["event"], "utm_source": "newsletter", "utm_medium": "email",
@@ -200,7 +205,13 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     })
     event_contact = query(path, f"""select contact_id from intermediate.int_touchpoints
         where touchpoint_id = 'web:shop:{facts['event']['event_id']}'""")
+    price_signal = f"""select signal_value from intermediate.int_lifecycle__signals
+        where signal_type = 'purchase' and source_record_id = 'shop:{facts['repriced']['order_id']}'"""
+    price_before = query(path, price_signal)
     _run(path, target)
+    price_after = query(path, price_signal)
+    assert len(price_after) == 1 and price_after[0][0] == pytest.approx(price_before[0][0] + 7.5), \
+        (price_before, price_after)
     visit = query(path, f"""select contact_id, touchpoint_type from intermediate.int_touchpoints
         where touchpoint_id = 'web:shop:{facts['event']['event_id']}'""")
     assert visit == [(event_contact[0][0], "email_click")], (visit, event_contact)

@@ -201,3 +201,23 @@
 {% macro spark__lifecycle_divide(numerator, denominator) -%}
     cast({{ numerator }} as double) / {{ denominator }}
 {%- endmacro %}
+
+{#-
+  A 64-bit fingerprint of a row (the columns' values, nulls told apart from empty text). bit_xor folds a set
+  of them into one: the order of the rows does not matter, and a row added, removed or changed changes the
+  result. The incremental models compare a contact's evidence derived now
+  with what they stored through these, one narrow row per contact instead of a join of every column of every
+  row. DuckDB's hash() is native; elsewhere the first 64 bits of the MD5 of the row's text (PostgreSQL 14+ has
+  bit_xor; a composite's text writes null as nothing and '' as "").
+-#}
+{% macro row_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'lifecycle')(columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__row_fingerprint(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    cast(cast('x' || substr(md5(cast(row({{ columns | join(', ') }}) as text)), 1, 16) as bit(64)) as bigint)
+{%- endmacro %}

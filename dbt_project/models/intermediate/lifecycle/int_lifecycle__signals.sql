@@ -95,6 +95,10 @@ consents as (
             partition by contact_id, signal_type order by signal_at, source_system, source_record_id
         )
 {%- endset %}
+{#- the columns the comparison with the stored other evidence fingerprints (all but the sequence number) -#}
+{%- set compared_columns = ['signal_id', 'contact_id', 'signal_type', 'signal_at', 'source_system', 'source_record_id',
+                            'conversation_id', 'channel', 'signal_label', 'signal_reason', 'signal_value',
+                            'changed_by_type'] %}
 {#- a signal row as stored: the id, the typed columns, the sequence within the contact's signals of its type -#}
 {%- set final_columns %}
         cast(
@@ -295,21 +299,53 @@ other_evidence as (
 ),
 
 {% if incremental %}
+other_by_contact as (
+    -- the other evidence as it would be stored, one fingerprint per contact (see row_fingerprint), and its
+    -- latest time for the "as of" (rows without a contact or a time are not stored, but count for the "as of")
+    select
+        contact_id,
+        bit_xor(case when signal_at is not null then {{ row_fingerprint(compared_columns) }} end) as fingerprint,
+        max(evidence_at) as last_evidence_at
+    from (
+        -- without the sequence window (the costliest step): a sequence number changes only when a signal of
+        -- the same contact and type is added, removed, moved or re-timed, which the other columns show (the
+        -- other evidence never shares a contact and type with the message signals)
+        select
+            {{ final_columns | replace(sequence_window, '0') }},
+            other_evidence.signal_at as evidence_at
+        from other_evidence
+    ) as now_signals
+    group by contact_id
+),
+
+stored_by_contact as (
+    -- the same fingerprint of the stored other evidence, and the latest stored message signal
+    select
+        contact_id,
+        bit_xor(
+            case when signal_type not in {{ message_types }} then {{ row_fingerprint(compared_columns) }} end
+        ) as fingerprint,
+        max(
+            case when signal_type in ('first_inbound_message', 'inbound_message') then signal_at end
+        ) as last_message_signal_at
+    from stored
+    group by contact_id
+),
+
 as_of as (
     -- the latest evidence: the other evidence, the recomputed message signals, and the stored message
     -- signals of everyone else (their messages did not change)
-    select coalesce({{ lifecycle_as_of_literal() }}, max(signal_at)) as as_of_at
+    select coalesce({{ lifecycle_as_of_literal() }}, max(latest_at)) as as_of_at
     from (
-        select signal_at from other_evidence
+        select max(last_evidence_at) as latest_at from other_by_contact
         union all
-        select signal_at from recomputed_message_signals
+        select max(signal_at) from recomputed_message_signals
         union all
-        select stored.signal_at
-        from stored
-        where stored.signal_type in ('first_inbound_message', 'inbound_message')
-            and not exists (
-                select 1 from message_contacts where message_contacts.contact_id = stored.contact_id
-            )
+        select max(stored_by_contact.last_message_signal_at)
+        from stored_by_contact
+        where not exists (
+            select 1 from message_contacts where message_contacts.contact_id = stored_by_contact.contact_id
+        )
     ) as latest
 ),
 
@@ -344,35 +380,17 @@ inactivity_due as (
     end <> case when stored_inactivity.contact_id is null then 0 else 1 end
 ),
 
-other_now as (
-    -- without the sequence window (the costliest step of the comparison): a sequence number changes only
-    -- when a signal of the same contact and type is added, removed, moved or re-timed, which the other
-    -- columns show (the other evidence never shares a contact and type with the message signals)
-    select {{ final_columns | replace(sequence_window, '0') }}
-    from other_evidence
-    where contact_id is not null
-        and signal_at is not null
-),
-
 other_differences as (
-    -- the other evidence's signals as derived now against those stored: a contact with a signal added,
-    -- removed or changed (either contact, when one moved) is recomputed
-    select
-        now_signals.contact_id as contact_now,
-        stored_signals.contact_id as contact_before
-    from other_now as now_signals
-    full outer join (
-        select * from stored
-        where signal_type not in {{ message_types }}
-    ) as stored_signals
-        on now_signals.signal_id = stored_signals.signal_id
-    where now_signals.signal_id is null
-        or stored_signals.signal_id is null
-        {%- for col in ['contact_id', 'signal_type', 'signal_at', 'source_system', 'source_record_id',
-                        'conversation_id', 'channel', 'signal_label', 'signal_reason', 'signal_value',
-                        'changed_by_type'] %}
-        or now_signals.{{ col }} is distinct from stored_signals.{{ col }}
-        {%- endfor %}
+    -- contacts whose other evidence, as derived now, differs from the stored one in any signal: one added,
+    -- removed or changed (a signal that moved changes both contacts' fingerprints)
+    select coalesce(now_contacts.contact_id, stored_by_contact.contact_id) as contact_id
+    from (
+        select * from other_by_contact
+        where contact_id is not null
+    ) as now_contacts
+    full outer join stored_by_contact
+        on now_contacts.contact_id = stored_by_contact.contact_id
+    where now_contacts.fingerprint is distinct from stored_by_contact.fingerprint
 ),
 
 changed_contacts as (
@@ -380,11 +398,7 @@ changed_contacts as (
     union
     select contact_id from inactivity_due
     union
-    select contact_now from other_differences
-    where contact_now is not null
-    union
-    select contact_before from other_differences
-    where contact_before is not null
+    select contact_id from other_differences
 ),
 
 changed_other_evidence as (
