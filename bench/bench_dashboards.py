@@ -12,6 +12,7 @@ Pages are read from the app (tests/dashboard_helpers.app_pages), so pages added 
     .venv/bin/python bench/bench_dashboards.py                      # 5,000 and 100,000 contacts
     .venv/bin/python bench/bench_dashboards.py --contacts 5000      # the default demo only
     .venv/bin/python bench/bench_dashboards.py --warehouse path.duckdb   # an already built warehouse
+    .venv/bin/python bench/bench_dashboards.py --warehouse path.duckdb --contacts 1000000   # ... of this size
 """
 
 from __future__ import annotations
@@ -109,16 +110,18 @@ def _once(handle) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--contacts", type=int, nargs="+", default=[5000, 100_000], help="warehouse sizes to build")
+    p.add_argument("--contacts", type=int, nargs="+",
+                   help="warehouse sizes to build (default 5,000 and 100,000); with --warehouse, its size "
+                        "(for the target: the nearest of the issue's sizes)")
     p.add_argument("--warehouse", type=Path, help="time this built warehouse instead of building any")
     p.add_argument("--repeats", type=int, default=3, help="runs per page (the fastest is reported)")
     args = p.parse_args(argv)
 
     rows: list[tuple] = []
     if args.warehouse:
-        rows += time_pages(args.warehouse.resolve(), None, args.repeats)
+        rows += time_pages(args.warehouse.resolve(), args.contacts[0] if args.contacts else None, args.repeats)
     else:
-        for n in args.contacts:
+        for n in args.contacts or [5000, 100_000]:
             print(f"== {n:,} contacts", flush=True)
             with tempfile.TemporaryDirectory(prefix="bench_dashboards_") as folder:
                 rows += time_pages(build(Path(folder), n), n, args.repeats)

@@ -171,7 +171,7 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) 
                              if line.split(" ", 1)[0] in ("hubspot", "capi", "diff")]
     if dashboards:
         steps.append(_run_step("dashboards", [sys.executable, str(ROOT / "bench" / "bench_dashboards.py"),
-                                              "--warehouse", str(warehouse)]))
+                                              "--warehouse", str(warehouse), "--contacts", str(contacts)]))
         lines = steps[-1]["output"].splitlines()  # the table, without Streamlit's bare-mode warnings
         start = next((i for i, line in enumerate(lines) if line.split()[:2] == ["contacts", "page"]), len(lines))
         out["dashboards"] = lines[start:]
