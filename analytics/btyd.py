@@ -83,16 +83,24 @@ def check_summary(frequency, recency, age) -> None:
             raise ValueError(f"BTYD summary row {int(bad[0])}: {message}")
 
 
+def _bgnbd_terms(params, x: np.ndarray, tx: np.ndarray, t: np.ndarray):
+    """Per-customer BG/NBD log-likelihood (Fader, Hardie & Lee 2005, equation 6), with the pieces its gradient
+    reuses: the two terms of the final log-sum and what they are made of."""
+    r, alpha, a, b = params
+    repeat = x > 0
+    b_x1 = np.where(repeat, b + x - 1, 1.0)
+    log_alpha_t, log_alpha_tx = np.log(alpha + t), np.log(alpha + tx)
+    a3 = -(r + x) * log_alpha_t
+    a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx, -np.inf)
+    tail = np.logaddexp(a3, a4)
+    ll = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+          + special.betaln(a, b + x) - special.betaln(a, b) + tail)
+    return ll, repeat, b_x1, log_alpha_t, log_alpha_tx, a3, a4, tail
+
+
 def bgnbd_log_likelihood(params, frequency, recency, age) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood (Fader, Hardie & Lee 2005, equation 6)."""
-    r, alpha, a, b = params
-    x, tx, t = _as_arrays(frequency, recency, age)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + t)
-    repeat = x > 0
-    a4 = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + tx), -np.inf)
-    return a1 + a2 + np.logaddexp(a3, a4)
+    return _bgnbd_terms(params, *_as_arrays(frequency, recency, age))[0]
 
 
 def bgnbd_weighted_log_likelihood(params, frequency, recency, age, weight) -> tuple[float, np.ndarray]:
@@ -101,15 +109,8 @@ def bgnbd_weighted_log_likelihood(params, frequency, recency, age, weight) -> tu
     the log-sum for the last one."""
     r, alpha, a, b = params
     x, tx, t, w = _as_arrays(frequency, recency, age, weight)
-    repeat = x > 0
-    b_x1 = np.where(repeat, b + x - 1, 1.0)
-    log_alpha_t, log_alpha_tx = np.log(alpha + t), np.log(alpha + tx)
-    a3 = -(r + x) * log_alpha_t
-    a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx, -np.inf)
-    tail = np.logaddexp(a3, a4)
+    ll, repeat, b_x1, log_alpha_t, log_alpha_tx, a3, a4, tail = _bgnbd_terms(params, x, tx, t)
     share3, share4 = np.exp(a3 - tail), np.where(repeat, np.exp(a4 - tail), 0.0)
-    value = (w * (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-                  + special.betaln(a, b + x) - special.betaln(a, b) + tail)).sum()
     psi_abx = special.digamma(a + b + x)
     gradient = np.array([
         (w * (special.digamma(r + x) - special.digamma(r) + np.log(alpha)
@@ -119,7 +120,7 @@ def bgnbd_weighted_log_likelihood(params, frequency, recency, age, weight) -> tu
         (w * (special.digamma(b + x) - psi_abx - special.digamma(b) + special.digamma(a + b)
               - share4 / b_x1)).sum(),
     ])
-    return float(value), gradient
+    return float((w * ll).sum()), gradient
 
 
 def _negative_in_logs(weighted_log_likelihood, *data):
@@ -190,30 +191,33 @@ def bgnbd_expected_purchases(fit: BetaGeoFit, horizon, frequency, recency, age) 
     return np.where(h > 0, first * second / denominator, 0.0)
 
 
+def _gamma_gamma_terms(params, x: np.ndarray, m: np.ndarray):
+    """Per-customer Gamma-Gamma log-likelihood, with p x and log(x m + v), which its gradient reuses."""
+    p, q, v = params
+    px = p * x
+    log_total = np.log(x * m + v)
+    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+          + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_total)
+    return ll, px, log_total
+
+
 def gamma_gamma_log_likelihood(params, frequency, monetary) -> np.ndarray:
     """Per-customer Gamma-Gamma log-likelihood of the mean repeat spend (customers with frequency > 0)."""
-    p, q, v = params
-    x, m = _as_arrays(frequency, monetary)
-    px = p * x
-    return (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
+    return _gamma_gamma_terms(params, *_as_arrays(frequency, monetary))[0]
 
 
 def gamma_gamma_weighted_log_likelihood(params, frequency, monetary, weight) -> tuple[float, np.ndarray]:
     """The weighted sum of the Gamma-Gamma log-likelihoods and its gradient in (p, q, v)."""
     p, q, v = params
     x, m, w = _as_arrays(frequency, monetary, weight)
-    px = p * x
-    log_total = np.log(x * m + v)
+    ll, px, log_total = _gamma_gamma_terms(params, x, m)
     psi_pxq = special.digamma(px + q)
-    value = (w * (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-                  + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_total)).sum()
     gradient = np.array([
         (w * x * (psi_pxq - special.digamma(px) + np.log(m) + np.log(x) - log_total)).sum(),
         (w * (psi_pxq - special.digamma(q) + np.log(v) - log_total)).sum(),
         (w * (q / v - (px + q) / (x * m + v))).sum(),
     ])
-    return float(value), gradient
+    return float((w * ll).sum()), gradient
 
 
 def fit_gamma_gamma(frequency, monetary) -> GammaGammaFit:
@@ -240,6 +244,20 @@ def gamma_gamma_expected_value(fit: GammaGammaFit, frequency, monetary) -> np.nd
     return np.where(x > 0, (1 - weight) * population + weight * np.where(x > 0, m, 0.0), population)
 
 
+def _discounted_purchases(bg: BetaGeoFit, x: np.ndarray, tx: np.ndarray, t: np.ndarray, *, months: int,
+                          period_days: float = 365.25 / 12, monthly_discount_rate: float = 0.0,
+                          periods_per_day: float = 1.0) -> np.ndarray:
+    """Sum over months i of (E[purchases by the end of month i] - E[by the end of month i - 1]) / (1 + d)^i."""
+    purchases = np.zeros(len(x))
+    previous = np.zeros_like(purchases)
+    for i in range(1, months + 1):
+        horizon = i * period_days * periods_per_day
+        cumulative = bgnbd_expected_purchases(bg, horizon, x, tx, t)
+        purchases += (cumulative - previous) / (1 + monthly_discount_rate) ** i
+        previous = cumulative
+    return purchases
+
+
 def predicted_clv(bg: BetaGeoFit, gg: GammaGammaFit, frequency, recency, age, monetary, *,
                   months: int, period_days: float = 365.25 / 12, monthly_discount_rate: float = 0.0,
                   periods_per_day: float = 1.0) -> np.ndarray:
@@ -250,13 +268,8 @@ def predicted_clv(bg: BetaGeoFit, gg: GammaGammaFit, frequency, recency, age, mo
     (frequency, recency, age): the hypergeometric function is the costly part."""
     x, tx, t = _as_arrays(frequency, recency, age)
     (ux, utx, ut), _, back = distinct_rows(x, tx, t)
-    purchases = np.zeros(len(ux))
-    previous = np.zeros_like(purchases)
-    for i in range(1, months + 1):
-        horizon = i * period_days * periods_per_day
-        cumulative = bgnbd_expected_purchases(bg, horizon, ux, utx, ut)
-        purchases += (cumulative - previous) / (1 + monthly_discount_rate) ** i
-        previous = cumulative
+    purchases = _discounted_purchases(bg, ux, utx, ut, months=months, period_days=period_days,
+                                      monthly_discount_rate=monthly_discount_rate, periods_per_day=periods_per_day)
     return purchases[back] * gamma_gamma_expected_value(gg, x, monetary)
 
 
@@ -304,9 +317,11 @@ def predict_customers(summary, *, clv_prediction_days: float = 90, clv_horizon_m
     if gg.q <= 1:  # the population mean spend is infinite: no value prediction
         out["btyd_fit_status"] = "no_spend_model"
         return _typed(out)
-    out["expected_order_value"] = gamma_gamma_expected_value(gg, x, m)
-    out["predicted_clv"] = predicted_clv(bg, gg, x, tx, t, m, months=int(clv_horizon_months),
-                                         monthly_discount_rate=clv_monthly_discount_rate)
+    value = gamma_gamma_expected_value(gg, x, m)
+    out["expected_order_value"] = value
+    # predicted_clv, on the distinct summaries already at hand
+    out["predicted_clv"] = _discounted_purchases(bg, ux, utx, ut, months=int(clv_horizon_months),
+                                                 monthly_discount_rate=clv_monthly_discount_rate)[back] * value
     return _typed(out)
 
 

@@ -301,7 +301,8 @@ other_evidence as (
 {% if incremental %}
 other_by_contact as (
     -- the other evidence as it would be stored, one fingerprint per contact (see row_fingerprint), and its
-    -- latest time for the "as of" (rows without a contact or a time are not stored, but count for the "as of")
+    -- latest time for the "as of" (rows without a time are not stored; rows without a contact are not stored
+    -- either, but their times count for the "as of")
     select
         contact_id,
         bit_xor(case when signal_at is not null then {{ row_fingerprint(compared_columns) }} end) as fingerprint,
