@@ -9,10 +9,19 @@ Why not ``dbt_project.preparer.prepare()``: the library's preparer runs the ``db
 and ``.venv/bin/lifecycle`` or ``make test`` run without the virtual environment on ``PATH``. So the
 parse runs through dagster-dbt's ``DbtCliResource`` with this environment's dbt, under a file lock
 (xdist workers and the CLI beside ``dagster dev`` may ask at once).
+
+Readers never take that lock: a Dagster code location, `dagster schedule list` or `lifecycle segments`
+load ``target/manifest.json`` while another process may be parsing. dbt writes its manifest in place,
+so a reader could load half a file (CI once failed on exactly that: "unexpected end of data"). So the
+parse writes into a folder of its own, ``target/.parse``, and the finished files are then published
+into ``target/`` by a rename, which readers see as either the old file or the new one, whole.
 """
 
 import fcntl
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -40,12 +49,38 @@ def prepare_dbt_project(warehouse: Path | None = None) -> None:
     partially; without it the parse has no vars (the Dagster UI, tests that build elsewhere).
     """
     target = dbt_project.project_dir / dbt_project.target_path
-    target.mkdir(parents=True, exist_ok=True)
+    parse_target = target / PARSE_FOLDER
+    parse_target.mkdir(parents=True, exist_ok=True)
     with open(target / ".prepare.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
         args = ["parse", "--quiet", *(warehouse_vars(warehouse) if warehouse is not None else [])]
-        dbt.cli(args, target_path=dbt_project.target_path).wait()
+        dbt.cli(args, target_path=parse_target).wait()
+        # the partial-parse file too: dagster-dbt copies target/partial_parse.msgpack into each run's
+        # own target folder, and a half-copied one would make that build parse from scratch or fail
+        for name in PUBLISHED_FILES:
+            if (parse_target / name).exists():
+                _publish(parse_target / name, target / name)
+
+
+PARSE_FOLDER = ".parse"
+PUBLISHED_FILES = ("partial_parse.msgpack", "manifest.json")  # the manifest last: its rename says "ready"
+
+
+def _publish(source: Path, destination: Path) -> None:
+    """Copy ``source`` over ``destination`` so that no reader ever sees part of it: a copy beside the
+    destination (same file system), flushed, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            out.write(src.read())
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copymode(source, tmp)  # mkstemp makes it private; keep dbt's mode for other readers
+        os.replace(tmp, destination)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 dbt_project.prepare_if_dev()

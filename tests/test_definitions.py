@@ -128,3 +128,39 @@ def test_in_process_the_source_mode_comes_from_resources_or_the_environment_at_r
     assert _materializations(result, sources[0].path)["source_mode"] == "off in demo mode"
     loaded = _counts(other, "raw_files.contacts", "raw_respondio.contacts")
     assert loaded["raw_files.contacts"] == 0 and loaded["raw_respondio.contacts"] > 40
+
+
+READER = r"""
+import json, sys, time
+from pathlib import Path
+manifest, stop = Path(sys.argv[1]), Path(sys.argv[2])
+reads, bad, seen = 0, [], set()
+while not stop.exists():
+    try:
+        seen.add(json.loads(manifest.read_bytes())["metadata"]["generated_at"])
+        reads += 1
+    except (OSError, ValueError) as e:
+        bad.append(f"{type(e).__name__} after {reads} whole reads")
+print(json.dumps({"reads": reads, "bad": bad[:5], "versions": len(seen)}))
+"""
+
+
+@pytest.mark.slow
+def test_a_reader_never_sees_half_a_manifest_while_the_project_is_parsed(tmp_path):
+    """`lifecycle run` parses the project while a code location or `dagster schedule list` may load
+    target/manifest.json (CI once failed on a half-written one). Parse with new vars (so the manifest
+    is rewritten) while another process reads the file as fast as it can: every read is whole."""
+    from orchestration.project import dbt_project, prepare_dbt_project
+
+    prepare_dbt_project()
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(dbt_project.manifest_path), str(stop)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        prepare_dbt_project(tmp_path / "w.duckdb")
+    finally:
+        stop.touch()
+        out, _ = reader.communicate(timeout=60)
+    seen = json.loads(out)
+    # it read while the file changed (more than one version), and never a broken one
+    assert seen["reads"] > 0 and seen["versions"] >= 2 and not seen["bad"], seen
