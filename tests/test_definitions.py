@@ -135,12 +135,15 @@ import json, sys, time
 from pathlib import Path
 manifest, stop = Path(sys.argv[1]), Path(sys.argv[2])
 reads, bad, seen = 0, [], set()
-while not stop.exists():
+while True:
+    last = stop.exists()  # the stop file comes after the parse published: one more read sees its manifest
     try:
         seen.add(json.loads(manifest.read_bytes())["metadata"]["generated_at"])
         reads += 1
     except (OSError, ValueError) as e:
         bad.append(f"{type(e).__name__} after {reads} whole reads")
+    if last:
+        break
 print(json.dumps({"reads": reads, "bad": bad[:5], "versions": len(seen)}))
 """
 
