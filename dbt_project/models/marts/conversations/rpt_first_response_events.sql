@@ -30,12 +30,27 @@ ads as (
 ),
 
 {% if source_enabled('respondio') %}
-agents as (
+users as (
 
     select
         user_id as agent_id,
         trim({{ dbt.concat(["coalesce(first_name, '')", "' '", "coalesce(last_name, '')"]) }}) as agent_name
     from {{ ref('stg_respondio__users') }}
+
+),
+
+-- the agent breakdown groups by name: two agents of one name (two "Sam Lee"s in a large inbox) would be
+-- one row, so a name that several agents share carries each one's id
+agents as (
+
+    select
+        agent_id,
+        case
+            when agent_name <> '' and count(*) over (partition by agent_name) > 1
+                then {{ dbt.concat(["agent_name", "' ('", "agent_id", "')'"]) }}
+            else agent_name
+        end as agent_name
+    from users
 
 ),
 {% else %}
