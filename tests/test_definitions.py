@@ -153,9 +153,8 @@ def test_a_reader_never_sees_half_a_manifest_while_the_project_is_parsed(tmp_pat
     """`lifecycle run` parses the project while a code location or `dagster schedule list` may load
     target/manifest.json (CI once failed on a half-written one). Parse with new vars (so the manifest
     is rewritten) while another process reads the file as fast as it can: every read is whole."""
-    from orchestration.project import dbt_project, prepare_dbt_project
+    from orchestration.project import dbt_project, prepare_dbt_project  # importing it parses when no manifest
 
-    prepare_dbt_project()
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(dbt_project.manifest_path), str(stop)],
                               stdout=subprocess.PIPE, text=True)
