@@ -285,11 +285,14 @@ def _run(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, r
 
     pool = ThreadPoolExecutor(max_workers=config.concurrency) if not dry_run and config.concurrency > 1 else None
     preview: list[dict[str, Any]] = []
+    # a dry run commits no state, so its removals cannot see which destination records the rows it would
+    # send hold: key -> the record its send would act on, where the payload alone names it
+    would_hold: dict[str, str | None] = {}
     try:
-        _send_chunks(config, dest, state, sender, result, dry_run, chunk, pool, preview)
+        _send_chunks(config, dest, state, sender, result, dry_run, chunk, pool, preview, would_hold)
         if diff.gone:
             if config.mode == "mirror":
-                _remove(config, dest, state, sender, result, dry_run, pool)
+                _remove(config, dest, state, sender, result, dry_run, pool, would_hold)
             else:
                 result.rows_left = state.leave(
                     f"left the segment; kept in the destination (mode {config.mode})", live=not dry_run)
@@ -311,7 +314,7 @@ class _Chunk:
 
 
 def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, columns: dict[str, list[Any]],
-                 preview: list[dict[str, Any]]) -> _Chunk:
+                 preview: list[dict[str, Any]], would_hold: dict[str, str | None] | None = None) -> _Chunk:
     """Payloads for a chunk of rows, and the accounting of those skipped."""
     chunk = _Chunk([], [], set())
     keys = columns.pop("lc_record_key")
@@ -333,8 +336,11 @@ def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, columns: 
             accounting.append((key, "skipped", built.reason, row_hash))
             continue
         records.append(Record(key, row_hash, built, destination_id, parse_state(state_text) if state_text else None))
-        if dry_run and len(preview) < PREVIEW_SAMPLE:
-            preview.append(mask_payload(built, dest.personal_fields))
+        if dry_run:
+            if would_hold is not None:
+                would_hold[key] = dest.payload_identity(built)
+            if len(preview) < PREVIEW_SAMPLE:
+                preview.append(mask_payload(built, dest.personal_fields))
     if skips:
         result.rows_skipped += skips.total()
         result.skip_reasons.update(skips)
@@ -386,13 +392,13 @@ def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _C
 
 def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
                  dry_run: bool, chunk_size: int, pool: ThreadPoolExecutor | None,
-                 preview: list[dict[str, Any]]) -> None:
+                 preview: list[dict[str, Any]], would_hold: dict[str, str | None] | None = None) -> None:
     """Build, deliver and commit chunk after chunk. Live, chunk n+1 is read and built while chunk n is on the
     wire (one delivery thread), and each chunk commits once its own deliveries are done; a dry run is
     sequential so its outbox keeps the order of the rows."""
     if dry_run:
         for columns in state.rows_to_send(chunk_size):
-            chunk = _build_chunk(dest, result, dry_run, columns, preview)
+            chunk = _build_chunk(dest, result, dry_run, columns, preview, would_hold)
             outcomes = _deliver(dest, sender, result, dry_run, chunk.records, (), pool) if chunk.records else {}
             _finish_chunk(state, result, dry_run, chunk, outcomes)
         return
@@ -413,11 +419,16 @@ def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender
 
 
 def _remove(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
-            dry_run: bool, pool: ThreadPoolExecutor | None) -> None:
+            dry_run: bool, pool: ThreadPoolExecutor | None, would_hold: Mapping[str, str | None] | None = None
+            ) -> None:
     gone = [Removal(k, d, parse_state(s)) for k, d, s in state.gone_rows()]
     # a key whose destination record another key in the segment holds (a contact merged under a new id,
-    # same phone) only leaves the state: removing it would remove that contact from the destination
-    held = {dest.removal_identity(d, parse_state(s)) for d, s in state.live_destination_rows()} - {None}
+    # same phone) only leaves the state: removing it would remove that contact from the destination.
+    # Live, the state holds what was acknowledged so far in this run; a dry run takes, for each row it
+    # would send, the record its payload names in place of what the state says (see Destination.payload_identity)
+    sent = would_hold if dry_run and would_hold else {}
+    held = {dest.removal_identity(d, parse_state(s)) for k, d, s in state.live_destination_rows() if k not in sent}
+    held = (held | set(sent.values())) - {None}
     shared = [r for r in gone if dest.removal_identity(r.destination_id, r.previous) in held]
     if shared:
         reason = "left the segment; another key in the segment holds the same destination record"

@@ -228,11 +228,11 @@ class SyncState:
             "join ops.sync_state as st on st.sync_name = ? and st.record_key = d.record_key "
             "where d.in_segment = 0 order by st.record_key", [self.sync])
 
-    def live_destination_rows(self) -> list[tuple[str | None, str | None]]:
-        """(destination_id, destination_state) of the keys in the segment that the destination holds (state as
-        committed so far, so rows acknowledged earlier in this run count)."""
+    def live_destination_rows(self) -> list[tuple[str, str | None, str | None]]:
+        """(key, destination_id, destination_state) of the keys in the segment that the destination holds (state
+        as committed so far, so rows acknowledged earlier in this run count)."""
         return self.db.query(
-            "select st.destination_id, st.destination_state from _lc_diff as d "
+            "select st.record_key, st.destination_id, st.destination_state from _lc_diff as d "
             "join ops.sync_state as st on st.sync_name = ? and st.record_key = d.record_key "
             "where d.in_segment = 1", [self.sync])
 

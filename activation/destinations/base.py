@@ -301,6 +301,13 @@ class Destination:
         key in the segment holds. Default: the id the destination gave the record (HubSpot, Salesforce)."""
         return destination_id
 
+    def payload_identity(self, payload: Mapping[str, Any]) -> str | None:
+        """The destination's record that sending ``payload`` would act on, in :meth:`removal_identity`'s
+        terms, when the payload alone names it; None when only the destination's answer tells (the id
+        HubSpot or Salesforce gives a record). A dry run uses it in place of the state a live send would
+        commit, so that its removals are the live run's."""
+        return None
+
     def removal_item(self, removal: Removal) -> Any:
         raise DestinationError(f"{self.kind} cannot remove records (mode {self.config.mode})")
 

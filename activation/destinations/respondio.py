@@ -140,6 +140,9 @@ class RespondIoDestination(Destination):
         """respond.io finds contacts by the identifier (``phone:+44...``): one contact whatever the key."""
         return (previous or {}).get("identifier")
 
+    def payload_identity(self, payload: Mapping[str, Any]) -> str | None:
+        return self.removal_identity(None, self._state(payload))
+
     def _state(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         state = {"identifier": payload["identifier"], "tag": self.settings.tag}
         if payload.get("lifecycle") is not None:
