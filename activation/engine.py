@@ -287,7 +287,7 @@ def _run(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, r
     preview: list[dict[str, Any]] = []
     # a dry run commits no state, so its removals cannot see which destination records the rows it would
     # send hold: key -> the record its send would act on, where the payload alone names it
-    would_hold: dict[str, str | None] = {}
+    would_hold: dict[str, str] = {}
     try:
         _send_chunks(config, dest, state, sender, result, dry_run, chunk, pool, preview, would_hold)
         if diff.gone:
@@ -314,7 +314,7 @@ class _Chunk:
 
 
 def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, columns: dict[str, list[Any]],
-                 preview: list[dict[str, Any]], would_hold: dict[str, str | None] | None = None) -> _Chunk:
+                 preview: list[dict[str, Any]], would_hold: dict[str, str] | None = None) -> _Chunk:
     """Payloads for a chunk of rows, and the accounting of those skipped."""
     chunk = _Chunk([], [], set())
     keys = columns.pop("lc_record_key")
@@ -337,8 +337,9 @@ def _build_chunk(dest: Destination, result: SyncResult, dry_run: bool, columns: 
             continue
         records.append(Record(key, row_hash, built, destination_id, parse_state(state_text) if state_text else None))
         if dry_run:
-            if would_hold is not None:
-                would_hold[key] = dest.payload_identity(built)
+            identity = dest.payload_identity(built) if would_hold is not None else None
+            if identity is not None:  # else the destination's id in the state stays (an upsert keeps it)
+                would_hold[key] = identity
             if len(preview) < PREVIEW_SAMPLE:
                 preview.append(mask_payload(built, dest.personal_fields))
     if skips:
@@ -392,7 +393,7 @@ def _finish_chunk(state: SyncState, result: SyncResult, dry_run: bool, chunk: _C
 
 def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
                  dry_run: bool, chunk_size: int, pool: ThreadPoolExecutor | None,
-                 preview: list[dict[str, Any]], would_hold: dict[str, str | None] | None = None) -> None:
+                 preview: list[dict[str, Any]], would_hold: dict[str, str] | None = None) -> None:
     """Build, deliver and commit chunk after chunk. Live, chunk n+1 is read and built while chunk n is on the
     wire (one delivery thread), and each chunk commits once its own deliveries are done; a dry run is
     sequential so its outbox keeps the order of the rows."""
@@ -419,14 +420,14 @@ def _send_chunks(config: SyncConfig, dest: Destination, state: SyncState, sender
 
 
 def _remove(config: SyncConfig, dest: Destination, state: SyncState, sender: Any, result: SyncResult,
-            dry_run: bool, pool: ThreadPoolExecutor | None, would_hold: Mapping[str, str | None] | None = None
+            dry_run: bool, pool: ThreadPoolExecutor | None, would_hold: Mapping[str, str] | None = None
             ) -> None:
     gone = [Removal(k, d, parse_state(s)) for k, d, s in state.gone_rows()]
     # a key whose destination record another key in the segment holds (a contact merged under a new id,
     # same phone) only leaves the state: removing it would remove that contact from the destination.
     # Live, the state holds what was acknowledged so far in this run; a dry run takes, for each row it
     # would send, the record its payload names in place of what the state says (see Destination.payload_identity)
-    sent = would_hold if dry_run and would_hold else {}
+    sent = would_hold or {}  # filled by dry runs only
     held = {dest.removal_identity(d, parse_state(s)) for k, d, s in state.live_destination_rows() if k not in sent}
     held = (held | set(sent.values())) - {None}
     shared = [r for r in gone if dest.removal_identity(r.destination_id, r.previous) in held]

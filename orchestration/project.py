@@ -42,6 +42,23 @@ def warehouse_vars(warehouse: Path) -> list[str]:
     return ["--vars", json.dumps({"warehouse_path": str(warehouse)})]
 
 
+PARSE_FOLDER = ".parse"
+PUBLISHED_FILES = ("partial_parse.msgpack", "manifest.json")  # the manifest last: its rename says "ready"
+
+
+def _publish(source: Path, destination: Path) -> None:
+    """Copy ``source`` over ``destination`` so that no reader ever sees part of it: a copy beside the
+    destination (same file system, with dbt's file mode), renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
+    os.close(fd)
+    try:
+        shutil.copy(source, tmp)
+        os.replace(tmp, destination)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def prepare_dbt_project(warehouse: Path | None = None) -> None:
     """`dbt parse` (partial parsing makes a repeat cheap), one process at a time.
 
@@ -61,26 +78,6 @@ def prepare_dbt_project(warehouse: Path | None = None) -> None:
         for name in PUBLISHED_FILES:
             if (parse_target / name).exists():
                 _publish(parse_target / name, target / name)
-
-
-PARSE_FOLDER = ".parse"
-PUBLISHED_FILES = ("partial_parse.msgpack", "manifest.json")  # the manifest last: its rename says "ready"
-
-
-def _publish(source: Path, destination: Path) -> None:
-    """Copy ``source`` over ``destination`` so that no reader ever sees part of it: a copy beside the
-    destination (same file system), flushed, then renamed over it."""
-    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            out.write(src.read())
-            out.flush()
-            os.fsync(out.fileno())
-        shutil.copymode(source, tmp)  # mkstemp makes it private; keep dbt's mode for other readers
-        os.replace(tmp, destination)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 dbt_project.prepare_if_dev()
