@@ -245,6 +245,44 @@ def _hash_one(key: str, value: Any, default_region: str | None, country: str | N
         return None, str(exc)
 
 
+_column_digests: dict[tuple[str, str | None], dict[str, Any]] = {}  # build_many: (key, region) -> text -> sent form
+
+
+def _sent_form(key: str, text: str, region: str | None, country: str | None) -> str | _LeftOut | None:
+    """build_many: what user_data carries for one text value: its hash, None when blank, or why it is left out."""
+    if not text.strip():  # a blank value is no value
+        return None
+    digest, reason = _hashed(key, text, region, country)
+    return digest if digest is not None else _LeftOut(reason or "cannot be normalised")
+
+
+def _custom_column(key: str, values: Sequence[Any]) -> list[Any]:
+    """build_many: one custom_data parameter for every row as sent, None when absent, ``_SLOW`` when
+    :func:`_custom_value` cannot convert it (the row goes through build(), which skips it with the reason)."""
+    if key == "value" or key == "predicted_ltv":
+        try:
+            return [None if v is None else round(float(v), 2) for v in values]
+        except (ValueError, TypeError):
+            pass
+    seen: dict[Any, Any] = {}
+    out: list[Any] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if type(v) is str and v in seen:
+            out.append(seen[v])
+            continue
+        try:
+            converted = _custom_value(key, v)
+        except (ValueError, TypeError, KeyError):
+            converted = _SLOW
+        if type(v) is str:
+            seen[v] = converted
+        out.append(converted)
+    return out
+
+
 def hash_user_data(user: Mapping[str, Any], default_region: str | None) -> dict[str, Any]:
     """Meta's ``user_data`` exactly as sent, from raw values keyed by Meta's parameter names.
 
@@ -450,7 +488,9 @@ class MetaCapiDestination(Destination):
 
         A conversion API sync sends every event once, so this is where its time goes. The common event
         (text identifiers, a warehouse timestamp, no click-to-message channel) is built here from the
-        columns; any other row goes through :meth:`build` (a test holds the two paths equal).
+        columns: each identifier column is hashed once per distinct value and the user_data dicts are
+        filled a column at a time; any other row goes through :meth:`build` (a test holds the two paths
+        equal, key order included).
         """
         s = self.settings
         mapping, static = self.config.mapping, self.config.static
@@ -465,94 +505,83 @@ class MetaCapiDestination(Destination):
         channels, sources, urls = column("messaging_channel"), column("action_source"), column("event_source_url")
         user_keys = [k for k in self._user_keys if k != "ctwa_clid"]  # dropped unless business messaging
         # hash_user_data reads the zip code's country from the user's own (mapped) country
-        country_column = column("country") if "zp" in user_keys and "country" in user_keys else [None] * n
-        prepared = [(k, self._user_column(k, column(k), country_column, n)) for k in user_keys]
-        custom = [(k, column(k)) for k in self._custom_keys]
+        country_column = column("country") if "zp" in user_keys and "country" in user_keys else None
+        slow_rows: set[int] = set()  # rows that go through build()
+        users: list[dict[str, Any]] = [{} for _ in range(n)]
+        for key in user_keys:  # in the mapping's order, as build() adds them: the body's key order
+            values = self._user_column(key, column(key), country_column)
+            if not any(type(v) is not str and v is not None for v in values):  # the common column
+                for user, value in zip(users, values, strict=True):
+                    if value is not None:
+                        user[key] = value
+                continue
+            for i, value in enumerate(values):
+                if value is None:
+                    continue
+                if type(value) is str:
+                    users[i][key] = value
+                elif value is _SLOW:
+                    slow_rows.add(i)
+                else:
+                    _left_out(key, value.reason)
+        custom = [(k, _custom_column(k, column(k))) for k in self._custom_keys]
         now = int(self.now.timestamp())
         oldest, latest = now - s.max_event_age_days * 86400, now + 600
         rename, default_source = s.event_names, s.action_source
         out: list[dict[str, Any] | Skip] = []
-        for i in range(n):
-            event_id, name, when = event_ids[i], names[i], times[i]
+        for i, (event_id, name, when, channel, user) in enumerate(zip(event_ids, names, times, channels, users,
+                                                                      strict=True)):
             if (event_id is None or event_id == "" or name is None or name == "" or type(when) is not datetime
-                    or when.tzinfo is not None or channels[i] is not None):
+                    or when.tzinfo is not None or channel is not None or not user or i in slow_rows):
                 out.append(self.build_one(self._row(columns, i)))
                 continue
             seconds = int((when - _EPOCH).total_seconds())
             if seconds < oldest or seconds > latest:
                 out.append(self.build_one(self._row(columns, i)))
                 continue
-            user: dict[str, Any] = {}
-            slow = False
-            for key, values in prepared:
-                value = values[i]
-                if value is None:
+            name = str(name)
+            event: dict[str, Any] = {"event_name": rename.get(name, name), "event_time": seconds,
+                                     "event_id": str(event_id), "action_source": str(sources[i] or default_source)}
+            if urls[i]:
+                event["event_source_url"] = str(urls[i])
+            event["user_data"] = user
+            data: dict[str, Any] = {}
+            for k, values in custom:
+                v = values[i]
+                if v is None:
                     continue
-                if type(value) is str:
-                    user[key] = value
-                elif value is _SLOW:
-                    slow = True
+                if v is _SLOW:
                     break
-                else:
-                    _left_out(key, value.reason)
-            if slow or not user:
-                out.append(self.build_one(self._row(columns, i)))
+                data[k] = v
+            else:
+                if data:
+                    event["custom_data"] = data
+                out.append(event)
                 continue
-            try:
-                name = str(name)
-                event: dict[str, Any] = {"event_name": rename.get(name, name), "event_time": seconds,
-                                         "event_id": str(event_id),
-                                         "action_source": str(sources[i] or default_source)}
-                if urls[i]:
-                    event["event_source_url"] = str(urls[i])
-                event["user_data"] = user
-                data: dict[str, Any] = {}
-                for k, values in custom:
-                    v = values[i]
-                    if v is None:
-                        continue
-                    data[k] = _custom_value(k, v)
-            except (ValueError, TypeError, KeyError):
-                out.append(self.build_one(self._row(columns, i)))
-                continue
-            if data:
-                event["custom_data"] = data
-            out.append(event)
+            out.append(self.build_one(self._row(columns, i)))  # a custom value build() cannot convert: its Skip
         return out
 
-    def _user_column(self, key: str, values: Sequence[Any], countries: Sequence[Any], n: int) -> list[Any]:
+    def _user_column(self, key: str, values: Sequence[Any], countries: Sequence[Any] | None) -> list[Any]:
         """One user_data parameter for every row, as :func:`hash_user_data` gives it: the value sent, None
-        when it is left out, ``_SLOW`` when the row must go through :meth:`build` (a value that is not text)."""
+        when there is none, a :class:`_LeftOut` when it cannot be normalised, ``_SLOW`` when the row must go
+        through :meth:`build` (a value that is not text). Each distinct text is normalised and hashed once."""
         if key not in _HASHED_SET:
             return [(value.strip() or None) if type(value) is str else (None if value is None else _SLOW)
                     for value in values]
         region = self.settings.default_region if key == "ph" or key == "zp" else None
-        get = _digests.get
-        if key == "zp":
+        if key == "zp" and countries is not None:  # the zip code's rules follow each row's own country
             zp_countries = [c.strip().lower() if isinstance(c, str) and len(c.strip()) == 2 else None
                             for c in countries]
-        else:
-            zp_countries = [None] * n
-        found = [get((key, value, region, zp_countries[i])) if type(value) is str else
-                 (None if value is None else _SLOW) for i, value in enumerate(values)]
-        out: list[Any] = []
-        for i, hit in enumerate(found):
-            if hit is _SLOW:  # not text: the row-by-row path decides
-                out.append(_SLOW)
-                continue
-            if hit is None:  # no value, or a text not hashed yet
-                value = values[i]
-                if value is None or not value.strip():  # a blank value is no value
-                    out.append(None)
-                    continue
-                hit = _hashed(key, value, region, zp_countries[i])
-            if hit[0] is not None:
-                out.append(hit[0])
-            elif values[i].strip():  # logged when (and if) the row is built, as hash_user_data does
-                out.append(_LeftOut(hit[1] or "cannot be normalised"))
-            else:
-                out.append(None)
-        return out
+            return [_sent_form(key, value, region, country) if type(value) is str else
+                    (None if value is None else _SLOW) for value, country in zip(values, zp_countries, strict=True)]
+        cache = _column_digests.setdefault((key, region), {})
+        missing = {value for value in values if type(value) is str}.difference(cache)
+        if len(cache) + len(missing) > _CACHE_LIMIT:
+            cache.clear()
+            missing = {value for value in values if type(value) is str}
+        for value in missing:
+            cache[value] = _sent_form(key, value, region, None)
+        return [cache[value] if type(value) is str else (None if value is None else _SLOW) for value in values]
 
     @staticmethod
     def _row(columns: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:

@@ -218,6 +218,36 @@ def test_events_reach_meta_once_despite_faults_and_a_bad_event_is_isolated(serve
     assert ops(wh, "select count(*) from ops.sync_failures") == [(0,)]
 
 
+def test_a_sync_leaves_no_payload_to_the_cyclic_garbage_collector(server, wh):
+    """The engine pauses the cyclic collector while it builds and sends chunks, so its payloads must be freed by
+    reference counting: a reference cycle (the batch-splitting closure was one) kept every chunk's payloads
+    alive until a collection, and would now keep them for the whole run."""
+    import gc
+
+    from activation.destinations.base import Item, Record
+
+    rows = [event(i) for i in range(1500)]
+    write_segment(wh, "seg_test_events", rows, TYPES)
+    server.poison = {"lead:7"}  # a rejected batch is split, the path that made the cycle
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = run_sync(config(server.url, commit_every=1000), warehouse=wh, dry_run=False, credentials=CREDS)
+        assert not gc.isenabled()  # the engine leaves a collector it found disabled alone
+        gc.collect()
+        leaked = [o for o in gc.garbage if isinstance(o, (Item, Record))
+                  or (isinstance(o, dict) and "event_id" in o and "user_data" in o)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert (result.rows_sent, result.rows_failed) == (1499, 1) and result.batches_split >= 10
+    assert leaked == []
+    run_sync(config(server.url), warehouse=wh, dry_run=False, credentials=CREDS)
+    assert gc.isenabled()  # and enables again the collector it paused
+
+
 def test_test_event_code_routes_every_event_to_test_events(server, wh):
     write_segment(wh, "seg_test_events", [event(i) for i in range(5)], TYPES)
     run_sync(config(server.url, destination={"test_event_code": "TEST123"}), warehouse=wh, dry_run=False,
