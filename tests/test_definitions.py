@@ -166,3 +166,24 @@ def test_a_reader_never_sees_half_a_manifest_while_the_project_is_parsed(tmp_pat
     seen = json.loads(out)
     # it read while the file changed (more than one version), and never a broken one
     assert seen["reads"] > 0 and seen["versions"] >= 2 and not seen["bad"], seen
+
+
+def _parsed_files(perf_info: Path) -> tuple[int, int]:
+    info = json.loads(perf_info.read_text())
+    return info["parsed_path_count"], info["path_count"]
+
+
+@pytest.mark.slow
+def test_a_parse_for_another_warehouse_between_two_runs_does_not_make_the_next_parse_full(tmp_path):
+    """dbt keeps one partial-parse file, for the last parse's vars and profile (the warehouse path is in both):
+    a parse for another warehouse in between (another project, the test beside this one) made the next
+    run on this warehouse parse all 349 files again. The parse cache keeps one file per warehouse."""
+    from orchestration.project import PARSE_FOLDER, dbt_project, prepare_dbt_project
+
+    perf_info = dbt_project.project_dir / dbt_project.target_path / PARSE_FOLDER / "perf_info.json"
+    prepare_dbt_project(tmp_path / "w.duckdb")  # a warehouse never parsed for: the whole project
+    parsed, files = _parsed_files(perf_info)
+    assert parsed == files > 100
+    prepare_dbt_project()  # another profile in between (no vars: the Dagster UI's parse)
+    prepare_dbt_project(tmp_path / "w.duckdb")
+    assert _parsed_files(perf_info) == (0, files)  # nothing changed since this warehouse's last parse
