@@ -245,14 +245,17 @@ def _hash_one(key: str, value: Any, default_region: str | None, country: str | N
         return None, str(exc)
 
 
-_column_digests: dict[tuple[str, str | None], dict[str, Any]] = {}  # build_many: (key, region) -> text -> sent form
+# build_many: (key, region) -> text -> sent form, each emptied when full (65,536 values, about 15 MB: the keys
+# with many distinct values, e-mail, phone and external id, hold together what the one tuple-keyed cache held)
+_column_digests: dict[tuple[str, str | None], dict[str, Any]] = {}
+_COLUMN_CACHE_LIMIT = _CACHE_LIMIT // 4
 
 
 def _sent_form(key: str, text: str, region: str | None, country: str | None) -> str | _LeftOut | None:
     """build_many: what user_data carries for one text value: its hash, None when blank, or why it is left out."""
     if not text.strip():  # a blank value is no value
         return None
-    digest, reason = _hashed(key, text, region, country)
+    digest, reason = _hash_one(key, text, region, country)  # build_many caches the result itself
     return digest if digest is not None else _LeftOut(reason or "cannot be normalised")
 
 
@@ -572,11 +575,20 @@ class MetaCapiDestination(Destination):
         if key == "zp" and countries is not None:  # the zip code's rules follow each row's own country
             zp_countries = [c.strip().lower() if isinstance(c, str) and len(c.strip()) == 2 else None
                             for c in countries]
-            return [_sent_form(key, value, region, country) if type(value) is str else
-                    (None if value is None else _SLOW) for value, country in zip(values, zp_countries, strict=True)]
+            forms: dict[tuple[str, str | None], Any] = {}
+            out: list[Any] = []
+            for value, country in zip(values, zp_countries, strict=True):
+                if type(value) is not str:
+                    out.append(None if value is None else _SLOW)
+                    continue
+                form = forms.get((value, country), _SLOW)  # _SLOW: not seen yet (None is a sent form)
+                if form is _SLOW:
+                    form = forms[(value, country)] = _sent_form(key, value, region, country)
+                out.append(form)
+            return out
         cache = _column_digests.setdefault((key, region), {})
         missing = {value for value in values if type(value) is str}.difference(cache)
-        if len(cache) + len(missing) > _CACHE_LIMIT:
+        if len(cache) + len(missing) > _COLUMN_CACHE_LIMIT:
             cache.clear()
             missing = {value for value in values if type(value) is str}
         for value in missing:
