@@ -165,3 +165,45 @@ def test_contact_ids_do_not_depend_on_the_engines_text_collation(postgres, tmp_p
     ids = {(source, record): contact for source, record, contact in expected}
     assert ids[("salesforce_lead", "00QaZZ")] == ids[("salesforce_lead", "00QBZZ")] == md5("salesforce_lead:00QBZZ")
     assert ids[("salesforce_contact", "003b")] == md5("salesforce_contact:003C")
+
+
+def test_tie_breaks_between_equal_times_do_not_depend_on_the_engines_text_collation(postgres, tmp_path):
+    """Two agents answer in the same second: the first responder (the derived conversation's assignee) is the
+    message whose id is smaller in byte order on every engine. WhatsApp message ids are mixed case: by code
+    point `wamid.HBgLAbz` sorts before `wamid.HBgLabc`, by ICU's en-US collation after it."""
+    import psycopg2
+    from dbt_helpers import write_raw
+
+    at = dt.datetime(2025, 3, 1, 10)
+    contact = {"source_system": "inbox", "contact_external_id": "C1", "email": "c1@corp.io"}
+    message = {**contact, "conversation_id": "conv-1", "channel": "whatsapp"}
+    duck_file = tmp_path / "w.duckdb"
+    write_raw(duck_file, {
+        "raw_files.contacts": [{**contact, "channel": "whatsapp", "created_at": at}],
+        "raw_files.messages": [
+            {**message, "message_id": "wamid.HBgLin", "direction": "inbound", "sender_type": "contact", "sent_at": at},
+            {**message, "message_id": "wamid.HBgLAbz", "direction": "outbound", "sender_type": "human",
+             "sender_id": "agent-upper", "sent_at": at + dt.timedelta(seconds=30)},
+            {**message, "message_id": "wamid.HBgLabc", "direction": "outbound", "sender_type": "human",
+             "sender_id": "agent-lower", "sent_at": at + dt.timedelta(seconds=30)},
+        ],
+    })
+    postgres.create_database("tie_breaks", icu_locale="en-US")
+    copy_raw_to_postgres(duck_file, postgres.dsn("tie_breaks"))
+    select = ["build", "--select", "+fct_conversations", "--exclude", "test_type:unit",
+              "--indirect-selection", "buildable"]
+    run_dbt(select, warehouse=duck_file, target_path=tmp_path / "duck_target")
+    run_dbt(select, target="postgres", target_path=tmp_path / "pg_target", env=postgres.env("tie_breaks"))
+
+    sql = ("select conversation_id, assignee_type, assignee_id, first_response_seconds "
+           "from marts.fct_conversations")
+    with warehouse_io.connect(duck_file, read_only=True) as duck:
+        expected = sorted(duck.execute(sql).fetchall())
+    pg = psycopg2.connect(postgres.dsn("tie_breaks"))
+    try:
+        with pg.cursor() as cur:
+            got = sorted(pg_fetch(cur, sql))
+    finally:
+        pg.close()
+    assert expected == [("inbox:conv-1", "human", "agent-upper", 30)]
+    assert got == expected

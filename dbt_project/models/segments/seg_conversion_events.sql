@@ -111,7 +111,7 @@ ad_clicks as (
         touchpoints.occurred_at,
         row_number() over (
             partition by recent_events.event_id, touchpoints.platform
-            order by touchpoints.occurred_at desc, touchpoints.touchpoint_id desc
+            order by touchpoints.occurred_at desc, {{ byte_order('touchpoints.touchpoint_id') }} desc
         ) as recency
     from recent_events
     inner join touchpoints

@@ -94,7 +94,7 @@ with_previous as (
         path_touches.*,
         lag(path_touches.marketing_channel) over (
             partition by path_touches.conversion_type, path_touches.conversion_name, path_touches.path_id
-            order by path_touches.occurred_at, path_touches.touchpoint_id
+            order by path_touches.occurred_at, {{ byte_order('path_touches.touchpoint_id') }}
         ) as previous_channel
     from path_touches
 
@@ -111,7 +111,8 @@ collapsed as (
         occurred_at,
         touchpoint_id,
         row_number() over (
-            partition by conversion_type, conversion_name, path_id order by occurred_at, touchpoint_id
+            partition by conversion_type, conversion_name, path_id
+            order by occurred_at, {{ byte_order('touchpoint_id') }}
         ) as step,
         count(*) over (partition by conversion_type, conversion_name, path_id) as steps
     from with_previous

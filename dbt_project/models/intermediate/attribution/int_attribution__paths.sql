@@ -54,7 +54,8 @@ ordered as (
     select
         in_window.*,
         row_number() over (
-            partition by in_window.conversion_id order by in_window.occurred_at, in_window.touchpoint_id
+            partition by in_window.conversion_id
+            order by in_window.occurred_at, {{ byte_order('in_window.touchpoint_id') }}
         ) as touch_position,
         count(*) over (partition by in_window.conversion_id) as touch_count
     from in_window

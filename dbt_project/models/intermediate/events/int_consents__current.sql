@@ -17,7 +17,7 @@ ranked as (
         changed_at,
         row_number() over (
             partition by contact_id, lower(channel)
-            order by changed_at desc, event_id desc
+            order by changed_at desc, {{ byte_order('event_id') }} desc
         ) as recency
     from consents
     where channel is not null

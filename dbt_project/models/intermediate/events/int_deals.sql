@@ -20,7 +20,7 @@ hubspot_deal_contacts as (
         contact_id,
         row_number() over (
             partition by deal_id
-            order by {{ dbt.safe_cast('contact_id', dbt.type_bigint()) }}, contact_id
+            order by {{ dbt.safe_cast('contact_id', dbt.type_bigint()) }}, {{ byte_order('contact_id') }}
         ) as association_order,
         count(*) over (partition by deal_id) as associated_contacts
     from {{ ref('stg_hubspot__deal_contacts') }}

@@ -199,7 +199,8 @@ without_conversation as (
         coalesce(channel, 'unknown') as channel,
         sent_at,
         lag(sent_at) over (
-            partition by source_system, contact_id, coalesce(channel, 'unknown') order by sent_at, message_id
+            partition by source_system, contact_id, coalesce(channel, 'unknown')
+            order by sent_at, {{ byte_order('message_id') }}
         ) as previous_sent_at
     from batch
     where conversation_id is null
@@ -220,7 +221,7 @@ sessions as (
                 else 0
             end
         ) over (
-            partition by source_system, contact_id, channel order by sent_at, message_id
+            partition by source_system, contact_id, channel order by sent_at, {{ byte_order('message_id') }}
             rows between unbounded preceding and current row
         ) as {{ dbt.type_string() }}) as derived_conversation_id
     from without_conversation

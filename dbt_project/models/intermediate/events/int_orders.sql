@@ -76,7 +76,7 @@ sequenced as (
 
     select
         order_id,
-        row_number() over (partition by contact_id order by ordered_at, order_id) as order_sequence
+        row_number() over (partition by contact_id order by ordered_at, {{ byte_order('order_id') }}) as order_sequence
     from unioned
     where not is_cancelled
 

@@ -69,7 +69,7 @@ storefront as (
         row_number() over (
             partition by
                 contact_id, coalesce(fbclid, ttclid, gclid, utm_campaign, utm_source), cast(occurred_at as date)
-            order by occurred_at, event_id
+            order by occurred_at, {{ byte_order('event_id') }}
         ) as touch_order
     from {{ ref('int_commerce_events') }}
     where source_system = 'shop'
@@ -230,7 +230,7 @@ conversation_messages as (
         direction,
         has_ad_referral,
         row_number() over (
-            partition by conversation_id, direction order by sent_at, message_id
+            partition by conversation_id, direction order by sent_at, {{ byte_order('message_id') }}
         ) as direction_order,
         max(case when has_ad_referral then 1 else 0 end) over (
             partition by conversation_id

@@ -68,12 +68,18 @@ consents as (
         channel,
         sender_type,
         sent_at,
-        row_number() over (partition by contact_id order by sent_at, message_id) as contact_inbound_number,
         row_number() over (
-            partition by contact_id, conversation_id order by sent_at, message_id
+            partition by contact_id
+            order by sent_at, {{ byte_order('message_id') }}
+        ) as contact_inbound_number,
+        row_number() over (
+            partition by contact_id, conversation_id order by sent_at, {{ byte_order('message_id') }}
         ) as conversation_inbound_number,
-        lag(sent_at) over (partition by contact_id order by sent_at, message_id) as previous_inbound_at,
-        lead(sent_at) over (partition by contact_id order by sent_at, message_id) as next_inbound_at
+        lag(sent_at) over (
+            partition by contact_id
+            order by sent_at, {{ byte_order('message_id') }}
+        ) as previous_inbound_at,
+        lead(sent_at) over (partition by contact_id order by sent_at, {{ byte_order('message_id') }}) as next_inbound_at
     from messages
     where direction = 'inbound'
         and contact_id is not null
@@ -92,7 +98,8 @@ consents as (
 {%- endset %}
 {%- set sequence_window -%}
     row_number() over (
-            partition by contact_id, signal_type order by signal_at, source_system, source_record_id
+            partition by contact_id, signal_type
+            order by signal_at, {{ byte_order('source_system') }}, {{ byte_order('source_record_id') }}
         )
 {%- endset %}
 {#- the columns the comparison with the stored other evidence fingerprints (all but the sequence number) -#}
@@ -211,7 +218,7 @@ purchases as (
         orders.*,
         row_number() over (
             partition by orders.contact_id
-            order by orders.ordered_at, orders.order_id
+            order by orders.ordered_at, {{ byte_order('orders.order_id') }}
         ) as purchase_number
     from orders
     where not coalesce(orders.is_cancelled, false)

@@ -41,7 +41,10 @@ inbound as (
         contact_id,
         lower(channel) as channel,
         sent_at,
-        row_number() over (partition by contact_id order by sent_at desc, message_id desc) as recency
+        row_number() over (
+            partition by contact_id
+            order by sent_at desc, {{ byte_order('message_id') }} desc
+        ) as recency
     from messages
     where direction = 'inbound'
 ),
@@ -161,7 +164,10 @@ latest_nps as (
             contact_id,
             score,
             answered_at,
-            row_number() over (partition by contact_id order by answered_at desc, response_id desc) as recency
+            row_number() over (
+                partition by contact_id
+                order by answered_at desc, {{ byte_order('response_id') }} desc
+            ) as recency
         from surveys
         where survey_type = 'nps'
     ) as ranked
@@ -184,7 +190,10 @@ entry_touch as (
             coalesce(campaign_id, utm_campaign) as campaign,
             ad_id,
             occurred_at,
-            row_number() over (partition by contact_id order by occurred_at, touchpoint_id) as touch_number
+            row_number() over (
+                partition by contact_id
+                order by occurred_at, {{ byte_order('touchpoint_id') }}
+            ) as touch_number
         from touchpoints
     ) as ranked
     where touch_number = 1

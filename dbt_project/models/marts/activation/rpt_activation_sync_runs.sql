@@ -10,7 +10,8 @@ ranked as (
     select
         sync_runs.*,
         row_number() over (
-            partition by sync_runs.sync_name order by sync_runs.started_at desc, sync_runs.sync_run_id desc
+            partition by sync_runs.sync_name
+            order by sync_runs.started_at desc, {{ byte_order('sync_runs.sync_run_id') }} desc
         ) as run_recency,
         case when sync_runs.status = 'success' then 1 else 0 end as success_flag,
         case when sync_runs.status in ('success', 'partial') then 1 else 0 end as finished_flag

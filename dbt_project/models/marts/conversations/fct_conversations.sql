@@ -192,7 +192,10 @@ first_agent_messages as (
         conversation_id,
         sender_type,
         sender_id,
-        row_number() over (partition by conversation_id order by sent_at, message_id) as agent_message_order
+        row_number() over (
+            partition by conversation_id
+            order by sent_at, {{ byte_order('message_id') }}
+        ) as agent_message_order
     from scoped_messages
     where direction = 'outbound' and sender_type in ('human', 'ai_agent')
 
@@ -251,7 +254,10 @@ ranked_inbound as (
         has_ad_referral,
         referral_ad_id,
         ctwa_clid,
-        row_number() over (partition by conversation_id order by sent_at, message_id) as inbound_order
+        row_number() over (
+            partition by conversation_id
+            order by sent_at, {{ byte_order('message_id') }}
+        ) as inbound_order
     from scoped_messages
     where direction = 'inbound'
 
@@ -271,8 +277,10 @@ ranked_responses as (
         messages.sent_at,
         messages.sender_type,
         messages.sender_id,
-        row_number() over (partition by messages.conversation_id order by messages.sent_at, messages.message_id)
-            as response_order
+        row_number() over (
+            partition by messages.conversation_id
+            order by messages.sent_at, {{ byte_order('messages.message_id') }}
+        ) as response_order
     from scoped_messages as messages
     inner join first_inbound
         on messages.conversation_id = first_inbound.conversation_id

@@ -21,7 +21,8 @@ identity_lists as (
     select
         contact_id,
         {{ dbt.listagg(dbt.concat(["identifier_type", "':'", "identifier_value"]), "', '",
-                       "order by identifier_type, identifier_value") }} as identities
+                       "order by " ~ byte_order("identifier_type") ~ ", "
+                       ~ byte_order("identifier_value")) }} as identities
     from (
         select distinct
             contact_id,

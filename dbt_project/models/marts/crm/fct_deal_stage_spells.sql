@@ -54,7 +54,7 @@ with_previous as (
         changes.*,
         lag(changes.stage) over (
             partition by changes.deal_id
-            order by changes.changed_at, changes.change_id
+            order by changes.changed_at, {{ byte_order('changes.change_id') }}
         ) as previous_stage
     from changes
 
@@ -81,11 +81,11 @@ sequenced as (
         spell_starts.*,
         row_number() over (
             partition by spell_starts.deal_id
-            order by spell_starts.entered_at, spell_starts.change_id
+            order by spell_starts.entered_at, {{ byte_order('spell_starts.change_id') }}
         ) as spell_number,
         lead(spell_starts.entered_at) over (
             partition by spell_starts.deal_id
-            order by spell_starts.entered_at, spell_starts.change_id
+            order by spell_starts.entered_at, {{ byte_order('spell_starts.change_id') }}
         ) as exited_at
     from spell_starts
 
