@@ -124,13 +124,34 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
         pg.close()
 
 
+def build_on_both_engines(postgres, tmp_path, duck_file, database: str, models: str, sql: str
+                          ) -> tuple[list[tuple], list[tuple]]:
+    """Copy the raw tables of ``duck_file`` to a new ICU en-US database, build ``models`` (a selector) on both
+    engines, and return ``sql``'s rows from DuckDB and from PostgreSQL, sorted."""
+    import psycopg2
+
+    postgres.create_database(database, icu_locale="en-US")
+    copy_raw_to_postgres(duck_file, postgres.dsn(database))
+    select = ["build", "--select", models, "--exclude", "test_type:unit", "--indirect-selection", "buildable"]
+    run_dbt(select, warehouse=duck_file, target_path=tmp_path / "duck_target")
+    run_dbt(select, target="postgres", target_path=tmp_path / "pg_target", env=postgres.env(database))
+    with warehouse_io.connect(duck_file, read_only=True) as duck:
+        duckdb_rows = sorted(duck.execute(sql).fetchall())
+    pg = psycopg2.connect(postgres.dsn(database))
+    try:
+        with pg.cursor() as cur:
+            postgres_rows = sorted(pg_fetch(cur, sql))
+    finally:
+        pg.close()
+    return duckdb_rows, postgres_rows
+
+
 def test_contact_ids_do_not_depend_on_the_engines_text_collation(postgres, tmp_path):
     """A contact's id comes from the smallest record key of its component in byte order on every engine.
 
     Salesforce ids are case-sensitive: by code point `00QB...` sorts before `00Qa...`, by ICU's en-US
     collation after it; `files_contact:` and `files:` differ by a `_` that sorts before `:` in ICU only.
     """
-    import psycopg2
     from dbt_helpers import md5, write_raw
 
     at = dt.datetime(2025, 3, 1, 10)
@@ -145,22 +166,9 @@ def test_contact_ids_do_not_depend_on_the_engines_text_collation(postgres, tmp_p
             {"id": "003C", "email": "two@corp.io", "created_date": at},
         ],
     })
-    postgres.create_database("collation", icu_locale="en-US")
-    copy_raw_to_postgres(duck_file, postgres.dsn("collation"))
-    select = ["build", "--select", "+int_identity__contact_map", "--exclude", "test_type:unit",
-              "--indirect-selection", "buildable"]
-    run_dbt(select, warehouse=duck_file, target_path=tmp_path / "duck_target")
-    run_dbt(select, target="postgres", target_path=tmp_path / "pg_target", env=postgres.env("collation"))
-
-    sql = "select record_source, record_id, contact_id from intermediate.int_identity__contact_map"
-    with warehouse_io.connect(duck_file, read_only=True) as duck:
-        expected = sorted(duck.execute(sql).fetchall())
-    pg = psycopg2.connect(postgres.dsn("collation"))
-    try:
-        with pg.cursor() as cur:
-            got = sorted(pg_fetch(cur, sql))
-    finally:
-        pg.close()
+    expected, got = build_on_both_engines(
+        postgres, tmp_path, duck_file, "collation", "+int_identity__contact_map",
+        "select record_source, record_id, contact_id from intermediate.int_identity__contact_map")
     assert got == expected
     ids = {(source, record): contact for source, record, contact in expected}
     assert ids[("salesforce_lead", "00QaZZ")] == ids[("salesforce_lead", "00QBZZ")] == md5("salesforce_lead:00QBZZ")
@@ -171,7 +179,6 @@ def test_tie_breaks_between_equal_times_do_not_depend_on_the_engines_text_collat
     """Two agents answer in the same second: the first responder (the derived conversation's assignee) is the
     message whose id is smaller in byte order on every engine. WhatsApp message ids are mixed case: by code
     point `wamid.HBgLAbz` sorts before `wamid.HBgLabc`, by ICU's en-US collation after it."""
-    import psycopg2
     from dbt_helpers import write_raw
 
     at = dt.datetime(2025, 3, 1, 10)
@@ -188,22 +195,8 @@ def test_tie_breaks_between_equal_times_do_not_depend_on_the_engines_text_collat
              "sender_id": "agent-lower", "sent_at": at + dt.timedelta(seconds=30)},
         ],
     })
-    postgres.create_database("tie_breaks", icu_locale="en-US")
-    copy_raw_to_postgres(duck_file, postgres.dsn("tie_breaks"))
-    select = ["build", "--select", "+fct_conversations", "--exclude", "test_type:unit",
-              "--indirect-selection", "buildable"]
-    run_dbt(select, warehouse=duck_file, target_path=tmp_path / "duck_target")
-    run_dbt(select, target="postgres", target_path=tmp_path / "pg_target", env=postgres.env("tie_breaks"))
-
-    sql = ("select conversation_id, assignee_type, assignee_id, first_response_seconds "
-           "from marts.fct_conversations")
-    with warehouse_io.connect(duck_file, read_only=True) as duck:
-        expected = sorted(duck.execute(sql).fetchall())
-    pg = psycopg2.connect(postgres.dsn("tie_breaks"))
-    try:
-        with pg.cursor() as cur:
-            got = sorted(pg_fetch(cur, sql))
-    finally:
-        pg.close()
+    expected, got = build_on_both_engines(
+        postgres, tmp_path, duck_file, "tie_breaks", "+fct_conversations",
+        "select conversation_id, assignee_type, assignee_id, first_response_seconds from marts.fct_conversations")
     assert expected == [("inbox:conv-1", "human", "agent-upper", 30)]
     assert got == expected
