@@ -29,6 +29,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -55,14 +56,19 @@ PARSE_FOLDER = ".parse"
 PUBLISHED_FILES = ("partial_parse.msgpack", "manifest.json")  # the manifest last: its rename says "ready"
 PARSE_CACHE_FOLDER = ".parse_cache"
 PARSE_CACHE_SIZE = 8  # partial-parse files kept (about 3 MB each), the most recently used
-PROFILE_ENVIRONMENT = ("LIFECYCLE_DBT_TARGET", "LIFECYCLE_WAREHOUSE", "LIFECYCLE_DUCKDB_MEMORY_LIMIT",
-                       "LIFECYCLE_PG_HOST", "LIFECYCLE_PG_PORT", "LIFECYCLE_PG_USER", "LIFECYCLE_PG_DBNAME",
-                       "LIFECYCLE_SPARK_DIR")  # what profiles.yml reads (a password would not change the parse)
+
+
+def _profile_environment() -> list[str]:
+    """The environment variables profiles.yml reads (its target, the warehouse path, the servers), read from it;
+    not a password: it does not change the parse, and no secret goes into a file name, even hashed."""
+    text = (dbt_project.profiles_dir / "profiles.yml").read_text(encoding="utf-8")
+    return sorted({name for name in re.findall(r"env_var\(\s*['\"](\w+)['\"]", text)
+                   if not re.search(r"PASSWORD|SECRET|TOKEN", name)})
 
 
 def _parse_cache_file(target: Path, args: list[str]) -> Path:
     """Where the partial-parse file of a parse with these arguments is kept (a hash: no path or value in the name)."""
-    environment = [f"{name}={os.environ.get(name, '')}" for name in PROFILE_ENVIRONMENT]
+    environment = [f"{name}={os.environ.get(name, '')}" for name in _profile_environment()]
     key = hashlib.sha256("\0".join([*args, *environment]).encode()).hexdigest()[:20]
     return target / PARSE_CACHE_FOLDER / f"{key}.msgpack"
 

@@ -245,9 +245,10 @@ def _hash_one(key: str, value: Any, default_region: str | None, country: str | N
         return None, str(exc)
 
 
-# build_many: (key, region) -> text -> sent form, each emptied when full (65,536 values, about 15 MB: the keys
-# with many distinct values, e-mail, phone and external id, hold together what the one tuple-keyed cache held)
-_column_digests: dict[tuple[str, str | None], dict[str, Any]] = {}
+# build_many: (key, region, zip code country) -> text -> sent form, each emptied when full (65,536 values, about
+# 15 MB: the keys with many distinct values, e-mail, phone and external id, hold together what the one
+# tuple-keyed cache held)
+_column_digests: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
 _COLUMN_CACHE_LIMIT = _CACHE_LIMIT // 4
 
 
@@ -262,28 +263,30 @@ def _sent_form(key: str, text: str, region: str | None, country: str | None) -> 
 def _custom_column(key: str, values: Sequence[Any]) -> list[Any]:
     """build_many: one custom_data parameter for every row as sent, None when absent, ``_SLOW`` when
     :func:`_custom_value` cannot convert it (the row goes through build(), which skips it with the reason)."""
-    if key == "value" or key == "predicted_ltv":
-        try:
-            return [None if v is None else round(float(v), 2) for v in values]
-        except (ValueError, TypeError):
-            pass
-    seen: dict[Any, Any] = {}
     out: list[Any] = []
     for v in values:
         if v is None:
             out.append(None)
             continue
-        if type(v) is str and v in seen:
-            out.append(seen[v])
-            continue
         try:
-            converted = _custom_value(key, v)
+            out.append(_custom_value(key, v))
         except (ValueError, TypeError, KeyError):
-            converted = _SLOW
-        if type(v) is str:
-            seen[v] = converted
-        out.append(converted)
+            out.append(_SLOW)
     return out
+
+
+def _sent_forms(key: str, region: str | None, country: str | None, values: Sequence[Any]) -> dict[str, Any]:
+    """build_many: the cache of (key, region, country), holding the sent form of every text among ``values``;
+    each distinct text is normalised and hashed once, and a full cache is emptied first."""
+    cache = _column_digests.setdefault((key, region, country), {})
+    texts = {value for value in values if type(value) is str}
+    missing = texts.difference(cache)
+    if len(cache) + len(missing) > _COLUMN_CACHE_LIMIT:
+        cache.clear()
+        missing = texts
+    for value in missing:
+        cache[value] = _sent_form(key, value, region, country)
+    return cache
 
 
 def hash_user_data(user: Mapping[str, Any], default_region: str | None) -> dict[str, Any]:
@@ -575,24 +578,13 @@ class MetaCapiDestination(Destination):
         if key == "zp" and countries is not None:  # the zip code's rules follow each row's own country
             zp_countries = [c.strip().lower() if isinstance(c, str) and len(c.strip()) == 2 else None
                             for c in countries]
-            forms: dict[tuple[str, str | None], Any] = {}
-            out: list[Any] = []
+            by_country: dict[str | None, list[Any]] = {}
             for value, country in zip(values, zp_countries, strict=True):
-                if type(value) is not str:
-                    out.append(None if value is None else _SLOW)
-                    continue
-                form = forms.get((value, country), _SLOW)  # _SLOW: not seen yet (None is a sent form)
-                if form is _SLOW:
-                    form = forms[(value, country)] = _sent_form(key, value, region, country)
-                out.append(form)
-            return out
-        cache = _column_digests.setdefault((key, region), {})
-        missing = {value for value in values if type(value) is str}.difference(cache)
-        if len(cache) + len(missing) > _COLUMN_CACHE_LIMIT:
-            cache.clear()
-            missing = {value for value in values if type(value) is str}
-        for value in missing:
-            cache[value] = _sent_form(key, value, region, None)
+                by_country.setdefault(country, []).append(value)
+            caches = {country: _sent_forms(key, region, country, same) for country, same in by_country.items()}
+            return [caches[country][value] if type(value) is str else (None if value is None else _SLOW)
+                    for value, country in zip(values, zp_countries, strict=True)]
+        cache = _sent_forms(key, region, None, values)
         return [cache[value] if type(value) is str else (None if value is None else _SLOW) for value in values]
 
     @staticmethod
