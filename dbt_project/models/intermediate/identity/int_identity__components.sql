@@ -9,7 +9,7 @@
   O(rounds x edges), and run the same on every adapter; 1M records are a few seconds a round on DuckDB.
 
   Each round: every identifier takes the smallest label of its nodes, then every node the smallest label of
-  its identifiers (its self edge keeps its own label). After k rounds a node knows the smallest node within
+  its identifiers, or keeps its own when that is smaller. After k rounds a node knows the smallest node within
   k identifier hops, so the rounds needed equal the longest shortest chain of a component; one extra round
   computes is_converged, and a data test fails when any label would still change (raise the var then).
 
@@ -26,6 +26,18 @@ edges as (
 
 ),
 
+-- the edges to identifiers; a node's own label is carried over from its previous round instead of
+-- through its self edge (identifier_num = -node_num), which saves a third of the rows of every round
+identifier_edges as (
+
+    select
+        node_num,
+        identifier_num
+    from edges
+    where identifier_num > 0
+
+),
+
 nodes as (
 
     select distinct
@@ -37,10 +49,10 @@ nodes as (
 
 labels_0 as (
 
-    select distinct
+    select
         node_num,
         node_num as label
-    from edges
+    from nodes
 
 ),
 
@@ -48,24 +60,38 @@ labels_0 as (
 identifier_labels_{{ i }} as (
 
     select
-        edges.identifier_num,
+        identifier_edges.identifier_num,
         min(labels_{{ i - 1 }}.label) as label
-    from edges
+    from identifier_edges
     inner join labels_{{ i - 1 }}
-        on edges.node_num = labels_{{ i - 1 }}.node_num
-    group by edges.identifier_num
+        on identifier_edges.node_num = labels_{{ i - 1 }}.node_num
+    group by identifier_edges.identifier_num
+
+),
+
+linked_labels_{{ i }} as (
+
+    select
+        identifier_edges.node_num,
+        min(identifier_labels_{{ i }}.label) as label
+    from identifier_edges
+    inner join identifier_labels_{{ i }}
+        on identifier_edges.identifier_num = identifier_labels_{{ i }}.identifier_num
+    group by identifier_edges.node_num
 
 ),
 
 labels_{{ i }} as (
 
     select
-        edges.node_num,
-        min(identifier_labels_{{ i }}.label) as label
-    from edges
-    inner join identifier_labels_{{ i }}
-        on edges.identifier_num = identifier_labels_{{ i }}.identifier_num
-    group by edges.node_num
+        labels_{{ i - 1 }}.node_num,
+        case
+            when linked_labels_{{ i }}.label < labels_{{ i - 1 }}.label then linked_labels_{{ i }}.label
+            else labels_{{ i - 1 }}.label
+        end as label
+    from labels_{{ i - 1 }}
+    left join linked_labels_{{ i }}
+        on labels_{{ i - 1 }}.node_num = linked_labels_{{ i }}.node_num
 
 ),
 

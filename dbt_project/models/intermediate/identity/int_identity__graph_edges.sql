@@ -2,7 +2,7 @@
   The identity graph as a bipartite edge list between nodes (records, numbered) and identifiers (numbered).
   Only identifiers that can link two nodes are kept: shared by 2..identity_max_records_per_identifier nodes
   (more than that is a junk value such as a shop's own phone number, and would merge strangers). Each node
-  also gets a self edge (identifier_num = -node_num) so that every node keeps its own label in propagation.
+  also gets a self edge (identifier_num = -node_num), so that a node with no linking identifier is listed too.
 -#}
 {%- set max_nodes = project_var('identity_max_records_per_identifier') -%}
 

@@ -1,8 +1,11 @@
 {#-
-  Every identity-bearing source record with its identifiers as written (one row per record x identifier),
-  before normalisation; int_identity__record_identifiers normalises them. Phones carry the calling code of
-  the record's country when the source has one. File-drop rows are already keyed and normalised here,
-  because their record id is built from their normalised email/phone (see files_record_id).
+  Every identity-bearing source record with its identifiers as written, before normalisation;
+  int_identity__record_identifiers normalises them. A row per record, identifier and sighting, with
+  first_seen_at = last_seen_at; except the contact ids that respond.io and HubSpot records reference from
+  their messages, events and history: one row per contact with the first and last sighting (17 million
+  message rows at 1M contacts would otherwise be carried to the identity graph one by one). Phones carry
+  the calling code of the record's country when the source has one. File-drop rows are already keyed and
+  normalised here, because their record id is built from their normalised email/phone (see files_record_id).
 -#}
 {%- set enabled = project_var('sources_enabled') -%}
 {%- set null_string = "cast(null as " ~ dbt.type_string() ~ ")" -%}
@@ -68,7 +71,8 @@ respondio_contact_refs as (
 
 ),
 
-respondio as (
+-- one row per contact, not one per message: the first and last sighting are all the graph keeps
+respondio_spans as (
 
     select
         'respondio_contact' as record_source,
@@ -76,19 +80,23 @@ respondio as (
         'respondio_contact_id' as identifier_type,
         contact_id as raw_value,
         {{ null_string }} as calling_code,
-        seen_at
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at
     from respondio_contact_refs
     where contact_id is not null
+    group by contact_id
 
-    union all
+),
+
+respondio as (
 
     select
-        'respondio_contact',
-        contacts.contact_id,
-        'email',
-        contacts.email,
-        null,
-        contacts.created_at
+        'respondio_contact' as record_source,
+        contacts.contact_id as record_id,
+        'email' as identifier_type,
+        contacts.email as raw_value,
+        {{ null_string }} as calling_code,
+        contacts.created_at as seen_at
     from respondio_contacts as contacts
 
     union all
@@ -161,7 +169,7 @@ hubspot_contact_refs as (
 
 ),
 
-hubspot as (
+hubspot_spans as (
 
     select
         'hubspot_contact' as record_source,
@@ -169,18 +177,23 @@ hubspot as (
         'hubspot_contact_id' as identifier_type,
         contact_id as raw_value,
         {{ null_string }} as calling_code,
-        seen_at
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at
     from hubspot_contact_refs
     where contact_id is not null
+    group by contact_id
 
-    union all
+),
+
+hubspot as (
+
     select
-        'hubspot_contact',
-        contact_id,
-        'email',
-        email,
-        null,
-        created_at
+        'hubspot_contact' as record_source,
+        contact_id as record_id,
+        'email' as identifier_type,
+        email as raw_value,
+        {{ null_string }} as calling_code,
+        created_at as seen_at
     from hubspot_contacts
     union all
     select
@@ -592,7 +605,19 @@ unioned as (
     {%- do parts.append(name) -%}
     {%- endfor %}
     {%- for name in parts %}
-    select * from {{ name }}
+    {%- if name in ['respondio', 'hubspot'] %}
+    select * from {{ name }}_spans
+    union all
+    {%- endif %}
+    select
+        record_source,
+        record_id,
+        identifier_type,
+        raw_value,
+        calling_code,
+        seen_at as first_seen_at,
+        seen_at as last_seen_at
+    from {{ name }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
     {%- if parts | length == 0 %}
@@ -602,7 +627,8 @@ unioned as (
         {{ null_string }} as identifier_type,
         {{ null_string }} as raw_value,
         {{ null_string }} as calling_code,
-        cast(null as {{ dbt.type_timestamp() }}) as seen_at
+        cast(null as {{ dbt.type_timestamp() }}) as first_seen_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_seen_at
     where 1 = 0
     {%- endif %}
 

@@ -29,6 +29,22 @@ distinct_values as (
 
 ),
 
+-- identity_email / identity_phone in their two steps (see macros/common/identity_values.sql): one
+-- expression would make DuckDB key a join on the whole normalising expression
+stripped_values as (
+
+    select
+        identifier_type,
+        raw_value,
+        calling_code,
+        case
+            when identifier_type = 'email' then {{ identity_email_stripped('raw_value') }}
+            else {{ identity_phone_stripped('raw_value', "nullif(calling_code, '')") }}
+        end as stripped_value
+    from distinct_values
+
+),
+
 normalised_values as (
 
     select
@@ -36,10 +52,10 @@ normalised_values as (
         raw_value,
         calling_code,
         case
-            when identifier_type = 'email' then {{ identity_email('raw_value') }}
-            else {{ identity_phone('raw_value', "nullif(calling_code, '')") }}
+            when identifier_type = 'email' then {{ identity_email_checked('stripped_value') }}
+            else {{ identity_phone_checked('stripped_value') }}
         end as identifier_value
-    from distinct_values
+    from stripped_values
 
 ),
 
@@ -55,7 +71,8 @@ normalised as (
             when unioned.identifier_type in ('email', 'phone') then normalised_values.identifier_value
             else nullif(trim(unioned.raw_value), '')
         end as identifier_value,
-        unioned.seen_at
+        unioned.first_seen_at,
+        unioned.last_seen_at
     from unioned
     left join normalised_values
         on unioned.identifier_type = normalised_values.identifier_type
@@ -73,8 +90,8 @@ deduplicated as (
         record_id,
         identifier_type,
         identifier_value,
-        min(seen_at) as first_seen_at,
-        max(seen_at) as last_seen_at
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
     from normalised
     group by record_source, record_id, identifier_type, identifier_value
 
