@@ -61,11 +61,13 @@ docs: $(STAMP)
 	$(BIN)/python -m ingestion.file_drop.schemas > docs/sources/files.md
 	$(BIN)/lifecycle segments generate
 
-## The scale benchmark (issue 11): make bench [CONTACTS=1000000]; writes bench/results/scale_<contacts>.json.
+## The scale benchmark (issue 11): make bench [CONTACTS=1000000] [THREADS=n, models dbt builds at a time];
+## writes bench/results/scale_<contacts>.json.
 CONTACTS ?= 1000000
 bench: $(STAMP)
 	mkdir -p bench/results
-	$(BIN)/python bench/bench_scale.py --contacts $(CONTACTS) --json bench/results/scale_$(CONTACTS).json
+	$(BIN)/python bench/bench_scale.py --contacts $(CONTACTS) $(if $(THREADS),--threads $(THREADS)) \
+		--json bench/results/scale_$(CONTACTS).json
 
 ## Every other benchmark in bench/, each at its own default size.
 bench-all: $(STAMP)

@@ -1,6 +1,6 @@
 """The scale benchmark: the demo business at N contacts, built, synced and read, as ratios to a floor.
 
-    python bench/bench_scale.py [--contacts 1000000] [--json out.json] [--markdown BENCHMARKS.md] [--keep]
+    python bench/bench_scale.py [--contacts 1000000] [--threads N] [--json out.json] [--markdown BENCHMARKS.md] [--keep]
     make bench CONTACTS=100000
 
 Every step runs in a process of its own, so each step's peak memory is its own (the issue's target is
@@ -108,7 +108,7 @@ def _counts(target: Path) -> dict:
     return kinds
 
 
-def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) -> dict:
+def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool, threads: int | None = None) -> dict:
     warehouse = folder / "lifecycle.duckdb"
     target = folder / "dbt_target"
     steps = []
@@ -133,13 +133,16 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) 
             con.execute("drop table bench_floor")
     """)))
     floor = float(steps[-1]["output"].strip().splitlines()[-1])
-    from orchestration.dbt import dbt_args, dbt_executable
+    from orchestration.dbt import THREADS_ENV, dbt_args, dbt_executable
 
+    # the profile's thread count (LIFECYCLE_DBT_THREADS, default 2) unless --threads says otherwise
+    threads = threads or int(os.environ.get(THREADS_ENV) or 2)
+    dbt_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", THREADS_ENV: str(threads)}
     steps.append(_run_step("build", [dbt_executable(), *dbt_args(PIPELINE_BUILD, target, {"warehouse_path": str(warehouse)})],
-                           env={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}))
+                           env=dbt_env))
     build = steps[-1]
     out: dict = {"contacts": contacts, "messages": messages, "floor_seconds": round(floor, 2),
-                 "machine": _machine(), "build": {
+                 "machine": _machine(), "dbt_threads": threads, "build": {
                      "seconds": build["seconds"], "x_floor": round(build["seconds"] / floor, 1),
                      "peak_mb": build["peak_mb"], "nodes": _counts(target),
                      "slowest_models": _slowest_models(target, floor)}}
@@ -158,7 +161,7 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool) 
     inc_target = folder / "dbt_target_incremental"
     steps.append(_run_step("incremental", [dbt_executable(), *dbt_args(PIPELINE_BUILD, inc_target,
                                                                         {"warehouse_path": str(warehouse)})],
-                           env={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}))
+                           env=dbt_env))
     inc = steps[-1]
     full_times, inc_times = _model_times(target), _model_times(inc_target)
     out["incremental"] = {
@@ -204,7 +207,9 @@ def report(r: dict) -> str:
         f"# Scale benchmark: {r['contacts']:,} contacts ({r['messages']:,} messages)",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; commit {m['commit']}; "
-        f"{m['date']}. Produced by `python bench/bench_scale.py --contacts {r['contacts']}`.",
+        f"{m['date']}. Produced by `python bench/bench_scale.py --contacts {r['contacts']}"
+        f" --threads {r.get('dbt_threads', 2)}` (dbt builds {r.get('dbt_threads', 2)} model(s) at a time: "
+        f"`LIFECYCLE_DBT_THREADS`, see docs/warehouses.md).",
         "",
         f"Floor (one ordered window pass over the messages into a table): **{r['floor_seconds']} s**.",
         "",
@@ -243,12 +248,17 @@ def main() -> int:
     p.add_argument("--no-activation", action="store_true", help="skip the activation benchmark")
     p.add_argument("--no-dashboards", action="store_true", help="skip the dashboards' page queries")
     p.add_argument("--keep", action="store_true", help="keep the warehouse folder and print where it is")
+    p.add_argument("--threads", type=int, default=None,
+                   help="models dbt builds at a time (default: $LIFECYCLE_DBT_THREADS, else 2)")
     args = p.parse_args()
     if args.contacts < 1:
         p.error("--contacts must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        p.error("--threads must be at least 1")
     folder = Path(tempfile.mkdtemp(prefix="bench_scale_"))
     try:
-        result = measure(args.contacts, folder, activation=not args.no_activation, dashboards=not args.no_dashboards)
+        result = measure(args.contacts, folder, activation=not args.no_activation, dashboards=not args.no_dashboards,
+                         threads=args.threads)
     finally:
         if args.keep:
             print(f"warehouse kept in {folder}")

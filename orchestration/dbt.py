@@ -27,6 +27,20 @@ class DbtError(RuntimeError):
     """dbt exited non-zero; the message carries the tail of its output."""
 
 
+# How many models dbt builds at a time (dbt_project/profiles.yml reads it; default 2).
+THREADS_ENV = "LIFECYCLE_DBT_THREADS"
+
+
+def threads_setting_error(environ: Mapping[str, str] | None = None) -> str | None:
+    """What is wrong with ``LIFECYCLE_DBT_THREADS``, or None. dbt itself names a value that is no number,
+    but crashes with a thread-pool traceback on 0 or a negative number."""
+    raw = (os.environ if environ is None else environ).get(THREADS_ENV, "").strip()
+    if raw and not (raw.isdigit() and int(raw) >= 1):
+        return (f"{THREADS_ENV}={raw!r} is not a whole number of 1 or more (the models dbt builds at a time; "
+                "unset it for the default, 2)")
+    return None
+
+
 def dbt_executable() -> str:
     """The dbt of this environment: `dagster dev` starts its code server with the resolved interpreter
     path (outside the venv's bin), so look in the venv prefix first, then beside the interpreter, then PATH."""
@@ -65,6 +79,9 @@ def run_dbt(command: Sequence[str], *, warehouse: Path | str | None = None, targ
 
 
     full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
+    problem = threads_setting_error(full_env)
+    if problem:
+        raise DbtError(problem)
     proc = subprocess.run(args, cwd=PROJECT_ROOT, env=full_env, capture_output=not echo, text=True)
     if check and proc.returncode != 0:
         tail = "\n".join(((proc.stdout or "") + (proc.stderr or "")).splitlines()[-60:])

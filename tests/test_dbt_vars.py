@@ -144,3 +144,26 @@ def test_a_bad_var_stops_the_real_project_at_parse_naming_it(tmp_path):
     assert proc.returncode != 0
     assert "var 'lifecycle_refinement_rounds': expected a whole number from 1 to 10, got 'two'" in out
     assert "pass_final" not in out
+
+
+def test_the_number_of_models_built_at_a_time_comes_from_lifecycle_dbt_threads(tmp_path):
+    from orchestration.dbt import THREADS_ENV
+
+    def concurrency(env: dict[str, str]) -> str:
+        proc = run_dbt(["seed", "-s", "country_calling_codes"], warehouse=tmp_path / "w.duckdb",
+                       target_path=tmp_path / "target", env=env)
+        return re.search(r"Concurrency: (\d+) threads", proc.stdout).group(1)
+
+    assert concurrency({THREADS_ENV: "1"}) == "1"
+    assert concurrency({THREADS_ENV: ""}) == "2"  # unset or empty: the default
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_a_thread_count_that_is_no_whole_number_of_one_or_more_is_refused_naming_the_variable(value, tmp_path):
+    from orchestration.dbt import THREADS_ENV, DbtError, threads_setting_error
+
+    # dbt would name "two" itself, but crash with a thread-pool traceback on 0 or -1
+    with pytest.raises(DbtError, match=rf"LIFECYCLE_DBT_THREADS='{re.escape(value)}' is not a whole number of 1"):
+        run_dbt(["seed"], warehouse=tmp_path / "w.duckdb", target_path=tmp_path / "target", env={THREADS_ENV: value})
+    assert not (tmp_path / "w.duckdb").exists()  # refused before dbt started
+    assert threads_setting_error({THREADS_ENV: " 3 "}) is None

@@ -16,6 +16,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 import warehouse_io
 from ingestion import raw_tables
 from orchestration.console import expected_errors, expected_failure
+from orchestration.dbt import threads_setting_error
 from orchestration.project import dbt_project, warehouse_vars
 from orchestration.resources import WarehouseResource, lock_wait_seconds
 
@@ -49,6 +50,9 @@ class DbtBuildConfig(dg.Config):
 def lifecycle_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
                          config: DbtBuildConfig):
     path = warehouse.file()
+    problem = threads_setting_error()
+    if problem:
+        raise dg.Failure(description=problem, allow_retries=False)
     try:
         with warehouse_io.writer_lock(path, wait=lock_wait_seconds(), purpose="the dbt build of a Dagster run"):
             # Raw tables nobody loaded (a source switched off) exist empty, so staging always builds.
