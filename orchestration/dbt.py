@@ -34,8 +34,8 @@ THREADS_ENV = "LIFECYCLE_DBT_THREADS"
 def threads_setting_error(environ: Mapping[str, str] | None = None) -> str | None:
     """What is wrong with ``LIFECYCLE_DBT_THREADS``, or None. dbt itself names a value that is no number,
     but crashes with a thread-pool traceback on 0 or a negative number."""
-    raw = (os.environ if environ is None else environ).get(THREADS_ENV, "").strip()
-    if raw and not (raw.isdigit() and int(raw) >= 1):
+    raw = (os.environ if environ is None else environ).get(THREADS_ENV, "")
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
         return (f"{THREADS_ENV}={raw!r} is not a whole number of 1 or more (the models dbt builds at a time; "
                 "unset it for the default, 2)")
     return None

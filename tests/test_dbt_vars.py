@@ -158,7 +158,7 @@ def test_the_number_of_models_built_at_a_time_comes_from_lifecycle_dbt_threads(t
     assert concurrency({THREADS_ENV: ""}) == "2"  # unset or empty: the default
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", " 3"])
 def test_a_thread_count_that_is_no_whole_number_of_one_or_more_is_refused_naming_the_variable(value, tmp_path):
     from orchestration.dbt import THREADS_ENV, DbtError, threads_setting_error
 
@@ -166,4 +166,4 @@ def test_a_thread_count_that_is_no_whole_number_of_one_or_more_is_refused_naming
     with pytest.raises(DbtError, match=rf"LIFECYCLE_DBT_THREADS='{re.escape(value)}' is not a whole number of 1"):
         run_dbt(["seed"], warehouse=tmp_path / "w.duckdb", target_path=tmp_path / "target", env={THREADS_ENV: value})
     assert not (tmp_path / "w.duckdb").exists()  # refused before dbt started
-    assert threads_setting_error({THREADS_ENV: " 3 "}) is None
+    assert threads_setting_error({THREADS_ENV: "3"}) is None and threads_setting_error({THREADS_ENV: ""}) is None

@@ -22,6 +22,24 @@
 {%- endmacro %}
 
 {#-
+  Whether identity resolution's label propagation carries each node's own label over from its previous round
+  (int_identity__components). Spark inlines every CTE, so a round that reads the previous labels twice
+  doubles the plan every round (13 rounds ran out of heap); there a round reads them once, through the
+  self edges.
+-#}
+{% macro identity_carries_own_label() -%}
+    {{ return(adapter.dispatch('identity_carries_own_label', 'lifecycle')()) }}
+{%- endmacro %}
+
+{% macro default__identity_carries_own_label() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro spark__identity_carries_own_label() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{#-
   dbt's cast (namespace dbt; dbt_project.yml puts this project first in its search order). Column types in
   the yml files are written the DuckDB / PostgreSQL way (varchar, double precision), and model contracts
   cast null to them; Spark spells those string and double (its varchar needs a length).
