@@ -133,10 +133,10 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool, 
             con.execute("drop table bench_floor")
     """)))
     floor = float(steps[-1]["output"].strip().splitlines()[-1])
-    from orchestration.dbt import THREADS_ENV, dbt_args, dbt_executable
+    from orchestration.dbt import DEFAULT_THREADS, THREADS_ENV, dbt_args, dbt_executable
 
-    # the profile's thread count (LIFECYCLE_DBT_THREADS, default 2) unless --threads says otherwise
-    threads = threads or int(os.environ.get(THREADS_ENV) or 2)
+    # the profile's thread count (LIFECYCLE_DBT_THREADS, checked in main()) unless --threads says otherwise
+    threads = threads or int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS)
     dbt_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", THREADS_ENV: str(threads)}
     steps.append(_run_step("build", [dbt_executable(), *dbt_args(PIPELINE_BUILD, target, {"warehouse_path": str(warehouse)})],
                            env=dbt_env))
@@ -255,6 +255,10 @@ def main() -> int:
         p.error("--contacts must be at least 1")
     if args.threads is not None and args.threads < 1:
         p.error("--threads must be at least 1")
+    from orchestration.dbt import threads_setting_error
+
+    if args.threads is None and (problem := threads_setting_error()):
+        p.error(problem)
     folder = Path(tempfile.mkdtemp(prefix="bench_scale_"))
     try:
         result = measure(args.contacts, folder, activation=not args.no_activation, dashboards=not args.no_dashboards,

@@ -27,8 +27,9 @@ class DbtError(RuntimeError):
     """dbt exited non-zero; the message carries the tail of its output."""
 
 
-# How many models dbt builds at a time (dbt_project/profiles.yml reads it; default 2).
+# How many models dbt builds at a time (dbt_project/profiles.yml reads it, with the same default).
 THREADS_ENV = "LIFECYCLE_DBT_THREADS"
+DEFAULT_THREADS = 2
 
 
 def threads_setting_error(environ: Mapping[str, str] | None = None) -> str | None:
@@ -37,7 +38,7 @@ def threads_setting_error(environ: Mapping[str, str] | None = None) -> str | Non
     raw = (os.environ if environ is None else environ).get(THREADS_ENV, "")
     if raw and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
         return (f"{THREADS_ENV}={raw!r} is not a whole number of 1 or more (the models dbt builds at a time; "
-                "unset it for the default, 2)")
+                f"unset it for the default, {DEFAULT_THREADS})")
     return None
 
 
