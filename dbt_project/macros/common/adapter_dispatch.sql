@@ -122,6 +122,22 @@
     case when size({{ collected }}) > 0 then array_join({{ collected }}, {{ delimiter_text }}) end
 {%- endmacro %}
 
+{#-
+  dbt.listagg on DuckDB (namespace dbt, found here first), when the list is ordered by its own values
+  (`order by <measure>`): DuckDB sorts an ordered string_agg group by group, several times slower than
+  sorting the collected list (list_sort: the same byte order as ORDER BY; nulls left out, no value gives
+  null, as with string_agg). 4.7M identifiers at 1M contacts: 5.7 s against 2.6 s. Any other order, or a
+  limit, goes to dbt-duckdb's own.
+-#}
+{% macro duckdb__listagg(measure, delimiter_text, order_by_clause=none, limit_num=none) -%}
+    {%- set key = modules.re.sub('(?i)^\\s*order\\s+by\\s+', '', order_by_clause or '') | trim -%}
+    {%- if order_by_clause and not limit_num and key == (measure | trim) -%}
+    array_to_string(list_sort(list({{ measure }}) filter (where ({{ measure }}) is not null)), {{ delimiter_text }})
+    {%- else -%}
+    {{ dbt.duckdb__listagg(measure, delimiter_text, order_by_clause, limit_num) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro spark__load_csv_rows(model, agate_table) -%}
     {%- set column_types = spark_column_types(model['config'].get('column_types')) -%}
     {%- set types = [] -%}

@@ -98,20 +98,24 @@ deduplicated as (
 ),
 
 -- the identifier values of orders and storefront events, in a fixed order: records with the same values
--- become one graph node (a customer's hundred orders count once against the junk guard)
+-- become one graph node (a customer's hundred orders count once against the junk guard). Ordered by the
+-- "type=value" text itself (the same order as by type, then value: no type is the start of another), which
+-- DuckDB sorts as a list, several times faster (duckdb__listagg, macros/common/adapter_dispatch.sql).
 event_record_signatures as (
 
     select
         record_source,
         record_id,
-        {{ dbt.listagg(
-            measure=dbt.concat(['identifier_type', "'='", 'identifier_value']),
-            delimiter_text="'|'",
-            order_by_clause='order by identifier_type, identifier_value'
-        ) }} as signature
-    from deduplicated
-    where record_source in ('shop_order', 'shop_event')
-        and identifier_value is not null
+        {{ dbt.listagg("signature_entry", "'|'", "order by " ~ byte_order("signature_entry")) }} as signature
+    from (
+        select
+            record_source,
+            record_id,
+            {{ dbt.concat(['identifier_type', "'='", 'identifier_value']) }} as signature_entry
+        from deduplicated
+        where record_source in ('shop_order', 'shop_event')
+            and identifier_value is not null
+    ) as event_identifiers
     group by record_source, record_id
 
 ),

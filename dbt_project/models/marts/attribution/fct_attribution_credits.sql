@@ -68,53 +68,84 @@ with_markov_total as (
 
 ),
 
-rule_credits as (
-
-    {%- set models = {
-        'first_touch': 'case when touch_position = 1 then 1.0 else 0.0 end',
-        'last_touch': 'case when touch_position = touch_count then 1.0 else 0.0 end',
-        'linear': '1.0 / touch_count',
-        'position_based': 'case when touch_count = 1 then 1.0 when touch_count = 2 then 0.5
+{%- set models = {
+    'first_touch': 'case when touch_position = 1 then 1.0 else 0.0 end',
+    'last_touch': 'case when touch_position = touch_count then 1.0 else 0.0 end',
+    'linear': '1.0 / touch_count',
+    'position_based': 'case when touch_count = 1 then 1.0 when touch_count = 2 then 0.5
                 when touch_position = 1 or touch_position = touch_count then 0.4
                 else 0.2 / (touch_count - 2) end',
-        'time_decay': 'decay_weight / decay_weight_total',
-        'markov': 'case when path_removal_effect > 0
+    'time_decay': 'decay_weight / decay_weight_total',
+    'markov': 'case when path_removal_effect > 0
                 then coalesce(removal_effect, 0) / path_removal_effect / channel_touches
                 else 1.0 / touch_count end',
-    } %}
-    {%- for name, expression in models.items() %}
-    select
-        conversion_id,
-        touchpoint_id,
-        '{{ name }}' as model,
-        cast({{ expression }} as {{ lifecycle_double() }}) as credit
-    from with_markov_total
+} %}
+
+-- the six models' names, crossed with every touch (and every unattributed conversion) below: one pass over
+-- the paths gives all six credits, with no join back to the paths for their columns
+model_names as (
+
+    {%- for name in models %}
+    select '{{ name }}' as model
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
 
+attributed as (
+
+    select
+        with_markov_total.conversion_id,
+        with_markov_total.touchpoint_id,
+        with_markov_total.touchpoint_type,
+        with_markov_total.occurred_at,
+        with_markov_total.marketing_channel,
+        with_markov_total.platform,
+        with_markov_total.campaign_id,
+        with_markov_total.ad_set_id,
+        with_markov_total.ad_id,
+        with_markov_total.touch_position,
+        with_markov_total.touch_count,
+        model_names.model,
+        cast(case model_names.model
+            {%- for name, expression in models.items() %}
+            when '{{ name }}' then {{ expression }}
+            {%- endfor %}
+        end as {{ lifecycle_double() }}) as credit
+    from with_markov_total
+    cross join model_names
+
+),
+
+-- a conversion with no touch in the window: credit 1 to 'Unattributed' in every model
 unattributed as (
 
-    {%- for name in ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay', 'markov'] %}
     select
         conversions.conversion_id,
         cast(null as {{ dbt.type_string() }}) as touchpoint_id,
-        '{{ name }}' as model,
+        cast(null as {{ dbt.type_string() }}) as touchpoint_type,
+        cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(null as {{ dbt.type_string() }}) as marketing_channel,
+        cast(null as {{ dbt.type_string() }}) as platform,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as ad_set_id,
+        cast(null as {{ dbt.type_string() }}) as ad_id,
+        cast(null as integer) as touch_position,
+        cast(null as integer) as touch_count,
+        model_names.model,
         cast(1.0 as {{ lifecycle_double() }}) as credit
     from conversions
+    cross join model_names
     where not exists (
             select 1 from paths
             where paths.conversion_id = conversions.conversion_id
         )
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
 
 ),
 
 credits as (
 
-    select * from rule_credits
+    select * from attributed
     union all
     select * from unattributed
 
@@ -131,15 +162,15 @@ final as (
         cast(conversions.contact_id as {{ dbt.type_string() }}) as contact_id,
         cast(conversions.converted_at as {{ dbt.type_timestamp() }}) as converted_at,
         cast(credits.touchpoint_id as {{ dbt.type_string() }}) as touchpoint_id,
-        cast(paths.touchpoint_type as {{ dbt.type_string() }}) as touchpoint_type,
-        cast(paths.occurred_at as {{ dbt.type_timestamp() }}) as touched_at,
-        cast(coalesce(paths.marketing_channel, 'Unattributed') as {{ dbt.type_string() }}) as marketing_channel,
-        cast(paths.platform as {{ dbt.type_string() }}) as platform,
-        cast(paths.campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        cast(paths.ad_set_id as {{ dbt.type_string() }}) as ad_set_id,
-        cast(paths.ad_id as {{ dbt.type_string() }}) as ad_id,
-        cast(coalesce(paths.touch_position, 0) as integer) as touch_position,
-        cast(coalesce(paths.touch_count, 0) as integer) as touch_count,
+        cast(credits.touchpoint_type as {{ dbt.type_string() }}) as touchpoint_type,
+        cast(credits.occurred_at as {{ dbt.type_timestamp() }}) as touched_at,
+        cast(coalesce(credits.marketing_channel, 'Unattributed') as {{ dbt.type_string() }}) as marketing_channel,
+        cast(credits.platform as {{ dbt.type_string() }}) as platform,
+        cast(credits.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(credits.ad_set_id as {{ dbt.type_string() }}) as ad_set_id,
+        cast(credits.ad_id as {{ dbt.type_string() }}) as ad_id,
+        cast(coalesce(credits.touch_position, 0) as integer) as touch_position,
+        cast(coalesce(credits.touch_count, 0) as integer) as touch_count,
         cast(credits.model as {{ dbt.type_string() }}) as model,
         cast(credits.credit as {{ lifecycle_double() }}) as credit,
         cast(credits.credit * conversions.revenue as {{ lifecycle_double() }}) as revenue_credit,
@@ -147,9 +178,6 @@ final as (
     from credits
     inner join conversions
         on credits.conversion_id = conversions.conversion_id
-    left join paths
-        on credits.conversion_id = paths.conversion_id
-        and credits.touchpoint_id = paths.touchpoint_id
 
 )
 
