@@ -123,6 +123,23 @@
 {%- endmacro %}
 
 {#-
+  `messages as {{ inline_cte() }} (select * from ...)`: an import CTE that a model reads more than once, to be
+  read from its table at every use (with only the columns and rows that use needs) instead of being copied
+  whole first. DuckDB and PostgreSQL materialize a CTE that is referenced more than once: for
+  `select * from int_messages` that is every column of 17M messages at 1M contacts, when one use needs
+  three columns and another the rows loaded today. Engines without the PostgreSQL syntax get nothing.
+-#}
+{% macro inline_cte() -%}
+    {{ return(adapter.dispatch('inline_cte', 'lifecycle')()) }}
+{%- endmacro %}
+
+{% macro default__inline_cte() -%}{%- endmacro %}
+
+{% macro duckdb__inline_cte() -%}not materialized{%- endmacro %}
+
+{% macro postgres__inline_cte() -%}not materialized{%- endmacro %}
+
+{#-
   dbt.listagg on DuckDB (namespace dbt, found here first), when the list is ordered by its own values
   (`order by <measure>`): DuckDB sorts an ordered string_agg group by group, several times slower than
   sorting the collected list (list_sort: the same byte order as ORDER BY; nulls left out, no value gives

@@ -31,7 +31,7 @@
 
 with
 
-messages as (
+messages as {{ inline_cte() }} (
 
     select * from {{ ref('int_messages') }}
 
@@ -120,7 +120,7 @@ built as (
 
 ),
 
-stored as (
+stored as {{ inline_cte() }} (
 
     select * from {{ this }}
 

@@ -27,7 +27,8 @@
 
 with
 
-messages as (
+-- read at each use in an incremental run, which needs a sliver of it (inline_cte); a full build reads it whole
+messages as {{ inline_cte() if incremental }} (
     select * from {{ ref('int_messages') }}
 ),
 
@@ -131,7 +132,7 @@ built as (
     {{ incremental_built() }}
 ),
 
-stored as (
+stored as {{ inline_cte() }} (
     select * from {{ this }}
 ),
 

@@ -28,7 +28,7 @@
 
 with
 
-signals as (
+signals as {{ inline_cte() }} (
     select * from {{ ref('int_lifecycle__signals') }}
 ),
 

@@ -22,13 +22,13 @@
 
 with
 
-messages as (
+messages as {{ inline_cte() }} (
 
     select * from {{ ref('int_messages') }}
 
 ),
 
-contact_map as (
+contact_map as {{ inline_cte() }} (
 
     select * from {{ ref('int_identity__contact_map') }}
 
