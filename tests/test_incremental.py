@@ -13,7 +13,8 @@ stamps ``_loaded_at``) in three rounds, each followed by an incremental run:
    cancelled (no message and no identity change: its contact's purchase signals change all the same); a
    storefront visit re-loaded with a newsletter's UTM parameters (its touchpoint changes, no message);
 3. a message three weeks after everything else: the "as of" time moves, and contacts with no new evidence
-   get the inactivity signal of their last inbound message;
+   get the inactivity signal of their last inbound message; the merging HubSpot contact of round 2 is
+   deleted at the source (a gone identity record), and its two people split apart again;
 4. nothing new (the run must recompute nobody).
 
 Then a copy of the same warehouse is rebuilt with ``--full-refresh`` and every incremental model must hold
@@ -40,6 +41,7 @@ pytestmark = [pytest.mark.slow]
 
 # the incremental models and their bookkeeping columns (when the row was computed / mapped)
 MODELS = {
+    "intermediate.int_identity__record_identifiers": (),
     "intermediate.int_identity__contact_map": ("_mapped_at", "previous_contact_id"),
     "intermediate.int_messages": ("_built_at",),
     "marts.fct_conversations": ("_built_at",),
@@ -231,10 +233,20 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     # inbound message is now old enough get their inactivity signal
     as_of_before = query(path, "select max(signal_at) from intermediate.int_lifecycle__signals "
                                "where signal_type <> 'inactivity'")[0][0]
+    # ... and the merging HubSpot contact is deleted at the source: its identity record is gone, and B and C
+    # are two people again (a split: both get their own contact ids and histories back)
     _append(path, {"raw_respondio.messages": [
         _message(9_900_000_005, 9_800_000_001, 9_700_000_001, channel_id, channel, "incoming", "contact",
                  base + dt.timedelta(days=21))]})
+    with warehouse_io.connect(path) as con:
+        con.execute("delete from raw_hubspot.contacts where contact_id = 99000000001")
     _run(path, target)
+    assert query(path, """select count(*) from intermediate.int_identity__record_identifiers
+        where record_source = 'hubspot_contact' and record_id = '99000000001'""") == [(0,)]
+    assert query(path, f"""select count(distinct contact_id) from intermediate.int_identity__contact_map
+        where record_source = 'respondio_contact' and record_id in ('{b_id}', '{c_id}')""") == [(2,)]
+    assert query(path, "select count(distinct contact_id) from intermediate.int_identity__contact_map")[0][0] \
+        == contacts_before
     fired = query(path, f"""select count(distinct contact_id) from intermediate.int_lifecycle__signals
         where signal_type = 'inactivity' and signal_at > '{as_of_before}'
             and source_record_id <> 'respondio:9900000005'""")[0][0]
@@ -287,6 +299,11 @@ def test_models_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp
             con.execute(f"alter table intermediate.{model} drop column _built_at")
             con.execute(f"alter table intermediate.{model} drop column _config_key")
         con.execute("alter table intermediate.int_touchpoints drop column _built_at")
+        con.execute("alter table intermediate.int_identity__record_identifiers drop column _source_fingerprint")
+        con.execute("alter table intermediate.int_identity__record_identifiers drop column _config_key")
+        con.execute("""insert into intermediate.int_identity__record_identifiers
+            select * replace ('gone-record' as record_id)
+            from intermediate.int_identity__record_identifiers limit 1""")
         con.execute("""insert into intermediate.int_lifecycle__signals
             select * replace ('gone-contact' as contact_id, 'stale:' || signal_id as signal_id)
             from intermediate.int_lifecycle__signals limit 1""")
@@ -309,8 +326,10 @@ def test_models_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp
         assert query(path, f"select count(*) from intermediate.{model} "
                            f"where _built_at is null or _config_key is null") == [(0,)], model
     assert query(path, "select count(*) from intermediate.int_touchpoints where _built_at is null") == [(0,)]
-    _assert_equal_to_a_full_refresh(
-        path, tmp_path, target, [m for m in MODELS if "lifecycle" in m or "touchpoints" in m])
+    assert query(path, """select count(*) from intermediate.int_identity__record_identifiers
+        where record_id = 'gone-record' or _source_fingerprint is null or _config_key is null""") == [(0,)]
+    _assert_equal_to_a_full_refresh(path, tmp_path, target, [
+        m for m in MODELS if "lifecycle" in m or "touchpoints" in m or "record_identifiers" in m])
 
 
 MODELS_SHORT = [m.split(".")[1] for m in MODELS]

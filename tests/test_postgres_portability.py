@@ -96,11 +96,33 @@ def test_dbt_build_on_postgres_matches_duckdb(postgres, demo_warehouse, tmp_path
             conversations, inbound = cur.fetchone()
             cur.execute("select count(*) from intermediate.int_messages")
             (messages,) = cur.fetchone()
-        run_dbt(["run", "--select", "int_identity__contact_map", "int_messages", "fct_conversations",
+            # and a respond.io contact that is a person of its own has its email edited at the source: its
+            # identity record is recomputed (strategy replace_records, by fingerprint), no other record is, and
+            # nobody's contact changes
+            cur.execute("""select min(cast(record_id as bigint)) from intermediate.int_identity__contact_map
+                where record_source = 'respondio_contact' and contact_id in (
+                    select contact_id from intermediate.int_identity__contact_map
+                    group by contact_id having count(*) = 1)""")
+            (new_contact,) = cur.fetchone()
+            cur.execute("""update raw_respondio.contacts set email = 'edited.address@example.org',
+                _loaded_at = (now() at time zone 'utc') where contact_id = %s""", (new_contact,))
+            other_records = f"""select count(*) from intermediate.int_identity__record_identifiers
+                where not (record_source = 'respondio_contact' and record_id = '{new_contact}')"""
+            cur.execute(other_records)
+            (identity_rows,) = cur.fetchone()
+        run_dbt(["run", "--select", "int_identity__raw_identifiers", "int_identity__record_identifiers",
+                 "int_identity__graph_edges", "int_identity__components",
+                 "int_identity__contact_map", "int_messages", "fct_conversations",
                  "int_lifecycle__signals", "int_lifecycle__stage_moves", "int_touchpoints"],
                 target="postgres", target_path=tmp_path / "target", env=postgres.env("lifecycle"),
                 vars={"incremental_lookback_minutes": 0})
         with pg, pg.cursor() as cur:
+            cur.execute(other_records)
+            assert cur.fetchone() == (identity_rows,)
+            cur.execute("""select identifier_value from intermediate.int_identity__record_identifiers
+                where record_source = 'respondio_contact' and record_id = %s and identifier_type = 'email'""",
+                        (str(new_contact),))
+            assert cur.fetchall() == [("edited.address@example.org",)]
             cur.execute("select count(*) from intermediate.int_messages")
             assert cur.fetchone() == (messages + 1,)
             cur.execute("select count(*), sum(inbound_messages) from marts.fct_conversations")

@@ -194,3 +194,31 @@
     select {{ cols }} from {{ source }}
     where {{ key }} is not null
 {%- endmacro %}
+
+{#-
+  Custom incremental strategy `replace_records`: the batch holds every row of each record it replaces
+  (unique_key: the record's key columns); delete the target's rows of every record in the batch, then insert
+  the batch's real rows. Rows whose config `replace_marker_column` is null are markers: a record that is
+  gone has only a marker, so its rows are deleted and nothing is inserted.
+-#}
+{% macro get_incremental_replace_records_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set marker = config.get('replace_marker_column') -%}
+    {%- if not keys or keys is string or not marker -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental_strategy replace_records needs unique_key (a list of the record's key columns) and "
+            ~ "replace_marker_column") }}
+    {%- endif -%}
+    {%- set cols = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where exists (
+        select 1 from {{ source }} as batch
+        where {% for key in keys %}batch.{{ key }} = {{ target }}.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    );
+
+    insert into {{ target }} ({{ cols }})
+    select {{ cols }} from {{ source }}
+    where {{ marker }} is not null
+{%- endmacro %}
