@@ -42,6 +42,7 @@ pytestmark = [pytest.mark.slow]
 # the incremental models and their bookkeeping columns (when the row was computed / mapped)
 MODELS = {
     "intermediate.int_identity__record_identifiers": (),
+    "intermediate.int_identity__components": ("_changed_at",),
     "intermediate.int_identity__contact_map": ("_mapped_at", "previous_contact_id"),
     "intermediate.int_messages": ("_built_at",),
     "marts.fct_conversations": ("_built_at",),

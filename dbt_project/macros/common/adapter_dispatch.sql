@@ -272,3 +272,12 @@
 {% macro default__row_fingerprint(columns) -%}
     cast(cast('x' || substr(md5(cast(row({{ columns | join(', ') }}) as text)), 1, 16) as bit(64)) as bigint)
 {%- endmacro %}
+
+{#- The type of row_fingerprint (for a typed null in a union). -#}
+{% macro row_fingerprint_type() -%}
+    {{ return(adapter.dispatch('row_fingerprint_type', 'lifecycle')()) }}
+{%- endmacro %}
+
+{% macro duckdb__row_fingerprint_type() -%}ubigint{%- endmacro %}
+
+{% macro default__row_fingerprint_type() -%}{{ dbt.type_bigint() }}{%- endmacro %}

@@ -3,8 +3,13 @@
   Only identifiers that can link two nodes are kept: shared by 2..identity_max_records_per_identifier nodes
   (more than that is a junk value such as a shop's own phone number, and would merge strangers). Each node
   also gets a self edge (identifier_num = -node_num), so that a node with no linking identifier is listed too.
+
+  Where int_identity__components keeps state (every adapter but Spark), each identifier edge also carries
+  identifier_hash, a 64-bit hash of the identifier's type and value: unlike identifier_num it does not depend on
+  the other rows, so a node's sum of them tells whether its edges changed since the last run.
 -#}
 {%- set max_nodes = project_var('identity_max_records_per_identifier') -%}
+{%- set keeps_state = incremental_materialization() == 'incremental' -%}
 
 with
 
@@ -40,7 +45,10 @@ linking_identifiers as (
     select
         identifier_type,
         identifier_value,
-        row_number() over (order by identifier_type, identifier_value) as identifier_num
+        row_number() over (order by identifier_type, identifier_value) as identifier_num{{ ',' if keeps_state }}
+        {%- if keeps_state %}
+        {{ row_fingerprint(['identifier_type', 'identifier_value']) }} as identifier_hash
+        {%- endif %}
     from identifier_usage
     where node_count between 2 and {{ max_nodes }}
 
@@ -50,7 +58,10 @@ identifier_edges as (
 
     select distinct
         nodes.node_num,
-        linking_identifiers.identifier_num
+        linking_identifiers.identifier_num{{ ',' if keeps_state }}
+        {%- if keeps_state %}
+        linking_identifiers.identifier_hash
+        {%- endif %}
     from record_identifiers
     inner join nodes
         on record_identifiers.node_key = nodes.node_key
@@ -64,7 +75,10 @@ self_edges as (
 
     select
         node_num,
-        -node_num as identifier_num
+        -node_num as identifier_num{{ ',' if keeps_state }}
+        {%- if keeps_state %}
+        cast(null as {{ row_fingerprint_type() }}) as identifier_hash
+        {%- endif %}
     from nodes
 
 ),
@@ -74,17 +88,14 @@ final as (
     select
         nodes.node_key,
         edges.node_num,
-        edges.identifier_num
+        edges.identifier_num{{ ',' if keeps_state }}
+        {%- if keeps_state %}
+        edges.identifier_hash
+        {%- endif %}
     from (
-        select
-            node_num,
-            identifier_num
-        from identifier_edges
+        select * from identifier_edges
         union all
-        select
-            node_num,
-            identifier_num
-        from self_edges
+        select * from self_edges
     ) as edges
     inner join nodes
         on edges.node_num = nodes.node_num
