@@ -41,9 +41,9 @@ pytestmark = [pytest.mark.slow]
 
 # the incremental models and their bookkeeping columns (when the row was computed / mapped)
 MODELS = {
-    "intermediate.int_identity__record_identifiers": (),
+    "intermediate.int_identity__record_identifiers": ("_built_at",),
     "intermediate.int_identity__components": ("_changed_at",),
-    "intermediate.int_identity__contact_map": ("_mapped_at", "previous_contact_id"),
+    "intermediate.int_identity__contact_map": ("_mapped_at", "previous_contact_id", "_built_at"),
     "intermediate.int_messages": ("_built_at",),
     "marts.fct_conversations": ("_built_at",),
     "intermediate.int_lifecycle__signals": ("_built_at",),
@@ -302,6 +302,7 @@ def test_models_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp
         con.execute("alter table intermediate.int_touchpoints drop column _built_at")
         con.execute("alter table intermediate.int_identity__record_identifiers drop column _source_fingerprint")
         con.execute("alter table intermediate.int_identity__record_identifiers drop column _config_key")
+        con.execute("alter table intermediate.int_identity__contact_map drop column _built_at")
         con.execute("""insert into intermediate.int_identity__record_identifiers
             select * replace ('gone-record' as record_id)
             from intermediate.int_identity__record_identifiers limit 1""")
@@ -329,8 +330,10 @@ def test_models_from_an_earlier_version_are_recomputed_whole(demo_warehouse, tmp
     assert query(path, "select count(*) from intermediate.int_touchpoints where _built_at is null") == [(0,)]
     assert query(path, """select count(*) from intermediate.int_identity__record_identifiers
         where record_id = 'gone-record' or _source_fingerprint is null or _config_key is null""") == [(0,)]
+    assert query(path, """select count(*) from information_schema.columns
+        where table_name = 'int_identity__contact_map' and column_name = '_built_at'""") == [(1,)]
     _assert_equal_to_a_full_refresh(path, tmp_path, target, [
-        m for m in MODELS if "lifecycle" in m or "touchpoints" in m or "record_identifiers" in m])
+        m for m in MODELS if "lifecycle" in m or "touchpoints" in m or "identity" in m])
 
 
 MODELS_SHORT = [m.split(".")[1] for m in MODELS]

@@ -5,6 +5,12 @@
   incremental-by-contact models (macros/common/incremental.sql) recompute both contacts of a changed record.
   Records that no longer exist are deleted (post-hook). A first build, a full refresh or a table from an
   earlier version writes every record with _mapped_at = the run's start.
+
+  Which records can have changed: those int_identity__record_identifiers wrote since this table's last write
+  (its _built_at: new or changed records), and those on a node whose component changed since then
+  (int_identity__components' _changed_at). Only these are derived and compared with their stored rows.
+  _built_at is when a row was last written; a table without it (an earlier version) compares every record
+  once.
 -#}
 {{ config(
     materialized=incremental_materialization(),
@@ -18,9 +24,13 @@
     ]
 ) }}
 
+{%- set incremental = incremental_target_is_current(['_mapped_at', 'previous_contact_id']) -%}
+{#- the records written, and the components changed, since this table's last write (without _built_at: all) -#}
+{%- set since_last_write = incremental and incremental_target_is_current(['_built_at']) -%}
+
 with
 
-record_identifiers as (
+record_identifiers as {{ inline_cte() if since_last_write }} (
 
     select * from {{ ref('int_identity__record_identifiers') }}
 
@@ -32,6 +42,47 @@ components as (
 
 ),
 
+{% if since_last_write %}
+last_write as (
+
+    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_at
+    from {{ this }}
+
+),
+
+candidate_records as (
+
+    select distinct
+        record_source,
+        record_id
+    from record_identifiers
+    where _built_at > (select built_at from last_write)
+    union
+    select
+        stored.record_source,
+        stored.record_id
+    from {{ this }} as stored
+    inner join components
+        on stored.node_key = components.node_key
+    where components._changed_at > (select built_at from last_write)
+
+),
+
+records as (
+
+    select
+        record_identifiers.record_source,
+        record_identifiers.record_id,
+        min({{ byte_order('record_identifiers.node_key') }}) as node_key,
+        min(record_identifiers.first_seen_at) as first_seen_at
+    from record_identifiers
+    inner join candidate_records
+        on record_identifiers.record_source = candidate_records.record_source
+        and record_identifiers.record_id = candidate_records.record_id
+    group by record_identifiers.record_source, record_identifiers.record_id
+
+),
+{% else %}
 records as (
 
     select
@@ -43,6 +94,7 @@ records as (
     group by record_source, record_id
 
 ),
+{% endif %}
 
 fresh as (
 
@@ -58,7 +110,7 @@ fresh as (
 
 ),
 
-{% if incremental_target_is_current(['_mapped_at', 'previous_contact_id']) %}
+{% if incremental %}
 final as (
 
     select
@@ -74,7 +126,8 @@ final as (
         case
             when stored.contact_id = fresh.contact_id then stored.previous_contact_id
             else stored.contact_id
-        end as previous_contact_id
+        end as previous_contact_id,
+        {{ lifecycle_run_time() }} as _built_at
     from fresh
     left join {{ this }} as stored
         on fresh.record_source = stored.record_source
@@ -96,7 +149,8 @@ final as (
         node_key,
         first_seen_at,
         {{ lifecycle_run_time() }} as _mapped_at,
-        cast(null as {{ dbt.type_string() }}) as previous_contact_id
+        cast(null as {{ dbt.type_string() }}) as previous_contact_id,
+        {{ lifecycle_run_time() }} as _built_at
     from fresh
 
 )

@@ -10,7 +10,9 @@
   rows behind it (_source_fingerprint); a record whose raw rows' sum differs from its stored rows' sum is new,
   changed or gone, and its rows are replaced (strategy replace_records; a gone record leaves a marker row with
   a null node_key, which deletes its rows). A sum, not an XOR: two equal raw rows must not cancel out. The
-  placeholder lists are part of the rows' _config_key: changing them recomputes every record.
+  placeholder lists are part of the rows' _config_key: changing them recomputes every record. _built_at: the
+  run that wrote the record's rows (int_identity__contact_map re-maps only the records written since its last
+  run).
 -#}
 {%- set keeps_state = incremental_materialization() == 'incremental' -%}
 {%- set config_key = local_md5(tojson({
@@ -25,7 +27,8 @@
     replace_marker_column='node_key',
     on_schema_change='append_new_columns'
 ) }}
-{%- set incremental = incremental_target_is_current(['_source_fingerprint', '_config_key'], config_key=config_key) -%}
+{%- set incremental = incremental_target_is_current(['_source_fingerprint', '_config_key', '_built_at'],
+    config_key=config_key) -%}
 {%- set fingerprint_columns = ['identifier_type', 'raw_value', 'calling_code', 'first_seen_at', 'last_seen_at'] -%}
 {%- set qualified_columns = [] -%}
 {%- for name in fingerprint_columns %}{% do qualified_columns.append('unioned.' ~ name) %}{% endfor -%}
@@ -226,7 +229,8 @@ final as (
         deduplicated.last_seen_at{{ ',' if keeps_state }}
         {%- if keeps_state %}
         deduplicated.source_fingerprint as _source_fingerprint,
-        cast('{{ config_key }}' as {{ dbt.type_string() }}) as _config_key
+        cast('{{ config_key }}' as {{ dbt.type_string() }}) as _config_key,
+        {{ lifecycle_run_time() }} as _built_at
         {%- endif %}
     from deduplicated
     left join event_record_signatures
@@ -249,7 +253,8 @@ select
     cast(null as {{ dbt.type_timestamp() }}) as first_seen_at,
     cast(null as {{ dbt.type_timestamp() }}) as last_seen_at,
     null as _source_fingerprint,
-    cast(null as {{ dbt.type_string() }}) as _config_key
+    cast(null as {{ dbt.type_string() }}) as _config_key,
+    cast(null as {{ dbt.type_timestamp() }}) as _built_at
 {%- if incremental %}
 from changed_records
 where is_gone
