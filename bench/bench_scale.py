@@ -89,8 +89,9 @@ def _slowest_models(target: Path, floor: float, n: int = 10) -> list[dict]:
              "x_floor": round(r["execution_time"] / floor, 1)} for r in models[:n]]
 
 
-INCREMENTAL_MODELS = ("int_identity__record_identifiers", "int_identity__components", "int_identity__contact_map", "int_messages",
-                      "fct_conversations", "int_lifecycle__signals", "int_lifecycle__stage_moves", "int_touchpoints")
+INCREMENTAL_MODELS = ("int_identity__record_identifiers", "int_identity__components", "int_identity__contact_map",
+                      "int_identity__identifiers", "int_messages", "fct_conversations", "int_lifecycle__signals",
+                      "int_lifecycle__stage_moves", "int_touchpoints")
 
 
 def _model_times(target: Path) -> dict[str, float]:

@@ -11,10 +11,13 @@ stamps ``_loaded_at``) in three rounds, each followed by an incremental run:
 2. a HubSpot contact carrying one respond.io contact's email and another's phone: identity merges the two,
    and the derived conversations of both are renumbered under one contact id; a shop order re-loaded as
    cancelled (no message and no identity change: its contact's purchase signals change all the same); a
-   storefront visit re-loaded with a newsletter's UTM parameters (its touchpoint changes, no message);
+   storefront visit re-loaded with a newsletter's UTM parameters (its touchpoint changes, no message); a
+   respond.io contact re-loaded with a new first name (its profile changes, nothing else);
 3. a message three weeks after everything else: the "as of" time moves, and contacts with no new evidence
    get the inactivity signal of their last inbound message; the merging HubSpot contact of round 2 is
-   deleted at the source (a gone identity record), and its two people split apart again;
+   deleted at the source (a gone identity record), and its two people split apart again; 25 file-drop
+   messages, each with its own phone, carry a third contact's e-mail: the value crosses the junk guard, so the
+   contact (with no new record of its own) loses it for matching;
 4. nothing new (the run must recompute nobody).
 
 Then a copy of the same warehouse is rebuilt with ``--full-refresh`` and every incremental model must hold
@@ -44,6 +47,8 @@ MODELS = {
     "intermediate.int_identity__record_identifiers": ("_built_at",),
     "intermediate.int_identity__components": ("_changed_at",),
     "intermediate.int_identity__contact_map": ("_mapped_at", "previous_contact_id", "_built_at"),
+    "intermediate.int_identity__identifiers": ("_built_at",),
+    "intermediate.int_contacts__profile": ("_built_at",),
     "intermediate.int_messages": ("_built_at",),
     "marts.fct_conversations": ("_built_at",),
     "intermediate.int_lifecycle__signals": ("_built_at",),
@@ -134,7 +139,7 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     target = tmp_path / "target"
     facts = _pick(path)
     conv_id, conv_contact, channel_id, channel, first_sent = facts["conv"]
-    (_a_id, _a_email, _a_phone), (b_id, b_email, b_phone), (c_id, c_email, _c_phone) = facts["contacts"]
+    (a_id, _a_email, _a_phone), (b_id, b_email, b_phone), (c_id, c_email, _c_phone) = facts["contacts"]
     base = max(r[0] for r in query(path, "select max(sent_at) from raw_respondio.messages"))
 
     # round 1: new and late messages, a new contact, derived conversations, a re-loaded user
@@ -189,7 +194,12 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     apart = query(path, f"""select count(distinct contact_id) from intermediate.int_identity__contact_map
         where record_source = 'respondio_contact' and record_id in ('{b_id}', '{c_id}')""")
     assert apart == [(2,)]
+    # ... and contact A is re-loaded with a new first name and nothing else: no identity change, only its profile
+    contact_cols = [c.name for c in raw_tables.table("raw_respondio.contacts").columns]
+    a_row = dict(zip(contact_cols, query(path, f"""select {', '.join(contact_cols)} from raw_respondio.contacts
+        where contact_id = {a_id}""")[0], strict=True))
     _append(path, {
+        "raw_respondio.contacts": [{**a_row, "first_name": "Renamed", "updated_at": base + dt.timedelta(hours=3)}],
         "raw_hubspot.contacts": [{
             "contact_id": 99_000_000_001, "email": c_email, "phone": b_phone, "mobilephone": None,
             "firstname": "Merged", "lastname": "Person", "lifecyclestage": "lead", "hs_lead_status": None,
@@ -213,6 +223,9 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     price_before = query(path, price_signal)
     _run(path, target)
     price_after = query(path, price_signal)
+    assert query(path, f"""select p.first_name from intermediate.int_contacts__profile p
+        join intermediate.int_identity__contact_map m on m.contact_id = p.contact_id
+        where m.record_source = 'respondio_contact' and m.record_id = '{a_id}'""") == [("Renamed",)]
     assert len(price_after) == 1 and price_after[0][0] == pytest.approx(price_before[0][0] + 7.5), \
         (price_before, price_after)
     visit = query(path, f"""select contact_id, touchpoint_type from intermediate.int_touchpoints
@@ -236,9 +249,22 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
                                "where signal_type <> 'inactivity'")[0][0]
     # ... and the merging HubSpot contact is deleted at the source: its identity record is gone, and B and C
     # are two people again (a split: both get their own contact ids and histories back)
-    _append(path, {"raw_respondio.messages": [
-        _message(9_900_000_005, 9_800_000_001, 9_700_000_001, channel_id, channel, "incoming", "contact",
-                 base + dt.timedelta(days=21))]})
+    # ... and an e-mail held by one node arrives on 25 new file-drop records, each with its own phone: more
+    # nodes than identity_max_records_per_identifier (25) now hold it
+    a_email = query(path, """select identifier_value from intermediate.int_identity__record_identifiers
+        where identifier_type = 'email' group by 1 having count(distinct node_key) = 1 order by 1 limit 1""")[0][0]
+    holders = f"""select count(distinct contact_id), bool_and(is_used_for_matching), bool_or(is_used_for_matching)
+        from intermediate.int_identity__identifiers
+        where identifier_type = 'email' and identifier_value = '{a_email}'"""
+    assert query(path, holders) == [(1, True, True)]
+    _append(path, {
+        "raw_respondio.messages": [
+            _message(9_900_000_005, 9_800_000_001, 9_700_000_001, channel_id, channel, "incoming", "contact",
+                     base + dt.timedelta(days=21))],
+        "raw_files.messages": [
+            {**_file_message(f"j{i}", a_email, "inbound", base - dt.timedelta(hours=i)), "phone": f"+49309018{i:04d}"}
+            for i in range(25)],
+    })
     with warehouse_io.connect(path) as con:
         con.execute("delete from raw_hubspot.contacts where contact_id = 99000000001")
     _run(path, target)
@@ -247,7 +273,9 @@ def test_incremental_runs_equal_a_full_refresh_row_for_row(demo_warehouse, tmp_p
     assert query(path, f"""select count(distinct contact_id) from intermediate.int_identity__contact_map
         where record_source = 'respondio_contact' and record_id in ('{b_id}', '{c_id}')""") == [(2,)]
     assert query(path, "select count(distinct contact_id) from intermediate.int_identity__contact_map")[0][0] \
-        == contacts_before
+        == contacts_before + 25
+    # A and the 25 new records are 26 contacts now, and none of them matches by that e-mail
+    assert query(path, holders) == [(26, False, False)]
     fired = query(path, f"""select count(distinct contact_id) from intermediate.int_lifecycle__signals
         where signal_type = 'inactivity' and signal_at > '{as_of_before}'
             and source_record_id <> 'respondio:9900000005'""")[0][0]

@@ -134,6 +134,38 @@
 {%- endmacro %}
 
 {#-
+  Rows (contact_id) of the contacts that `contact_map` (a CTE or relation shaped as int_identity__contact_map)
+  gives the records listed by `records_sql` (a query with record_source and record_id).
+-#}
+{% macro contacts_of_records(contact_map, records_sql, alias='listed_records') -%}
+    select {{ contact_map }}.contact_id
+    from {{ contact_map }}
+    inner join ({{ records_sql }}) as {{ alias }}
+        on {{ contact_map }}.record_source = {{ alias }}.record_source
+        and {{ contact_map }}.record_id = {{ alias }}.record_id
+{%- endmacro %}
+
+{#-
+  Body of a CTE (contact_id) of the contacts with a record rewritten since `built_until` (a SQL expression):
+  its identity rows by int_identity__record_identifiers, or its map row by int_identity__contact_map (and the
+  contact the record had before). For the per-contact identity models, which keep no load time.
+-#}
+{% macro identity_rewritten_contacts(contact_map, built_until) -%}
+    {{ contacts_of_records(contact_map,
+        "select distinct record_source, record_id from " ~ ref('int_identity__record_identifiers')
+        ~ " where _built_at > " ~ built_until, 'written_records') }}
+    union
+    select contact_id
+    from {{ contact_map }}
+    where _built_at > {{ built_until }}
+    union
+    select previous_contact_id
+    from {{ contact_map }}
+    where _built_at > {{ built_until }}
+        and previous_contact_id is not null
+{%- endmacro %}
+
+{#-
   The batch of an incremental-by-contact model: `rows` (a CTE with every documented column and the
   `bookkeeping` columns, holding all rows of the contacts in `changed`) plus one marker row per changed
   contact. `current`: the model's own incremental_target_is_current() when it passes more than the
@@ -159,8 +191,9 @@
         {%- else -%} cast(null as {{ col.data_type }}) {%- endif %} as {{ col.name }},
         {%- endfor %}
         {%- for name in bookkeeping %}
-        {#- the bookkeeping columns are times (`..._at`) or text (_config_key) -#}
-        cast(null as {{ dbt.type_timestamp() if name.endswith('_at') else dbt.type_string() }})
+        {#- the bookkeeping columns are times (`..._at`), counts (`..._count`) or text (_config_key) -#}
+        cast(null as {{ dbt.type_timestamp() if name.endswith('_at')
+                        else dbt.type_bigint() if name.endswith('_count') else dbt.type_string() }})
             as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from (
