@@ -90,8 +90,8 @@ def _slowest_models(target: Path, floor: float, n: int = 10) -> list[dict]:
 
 
 INCREMENTAL_MODELS = ("int_identity__record_identifiers", "int_identity__components", "int_identity__contact_map",
-                      "int_identity__identifiers", "int_contacts__profile", "int_messages", "fct_conversations", "int_lifecycle__signals",
-                      "int_lifecycle__stage_moves", "int_touchpoints")
+                      "int_identity__identifiers", "int_contacts__profile", "int_messages", "fct_conversations",
+                      "int_lifecycle__signals", "int_lifecycle__stage_moves", "int_touchpoints")
 
 
 def _model_times(target: Path) -> dict[str, float]:
