@@ -45,18 +45,18 @@ components as (
 {% if since_last_write %}
 last_write as (
 
-    select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) as built_at
-    from {{ this }}
+    {{ incremental_built() }}
 
 ),
 
+-- (union removes the duplicates)
 candidate_records as (
 
-    select distinct
+    select
         record_source,
         record_id
     from record_identifiers
-    where _built_at > (select built_at from last_write)
+    where _built_at > (select built_until from last_write)
     union
     select
         stored.record_source,
@@ -64,9 +64,11 @@ candidate_records as (
     from {{ this }} as stored
     inner join components
         on stored.node_key = components.node_key
-    where components._changed_at > (select built_at from last_write)
+    where components._changed_at > (select built_until from last_write)
 
 ),
+
+{% endif %}
 
 records as (
 
@@ -76,25 +78,14 @@ records as (
         min({{ byte_order('record_identifiers.node_key') }}) as node_key,
         min(record_identifiers.first_seen_at) as first_seen_at
     from record_identifiers
+    {%- if since_last_write %}
     inner join candidate_records
         on record_identifiers.record_source = candidate_records.record_source
         and record_identifiers.record_id = candidate_records.record_id
+    {%- endif %}
     group by record_identifiers.record_source, record_identifiers.record_id
 
 ),
-{% else %}
-records as (
-
-    select
-        record_source,
-        record_id,
-        min({{ byte_order('node_key') }}) as node_key,
-        min(first_seen_at) as first_seen_at
-    from record_identifiers
-    group by record_source, record_id
-
-),
-{% endif %}
 
 fresh as (
 
