@@ -15,9 +15,10 @@ Every step runs in a process of its own, so each step's peak memory is its own (
    fixed cost (dbt's own work for each node): about the least any build of the project, incremental or not, takes;
 4. **append** one more day through the ingestion path (``merge_rows``, which stamps ``_loaded_at``): the
    last day's respond.io messages again, a day later, with new ids; then **incremental**: the same
-   ``dbt build`` again, where the incremental models (the contact map, int_messages, fct_conversations, the
-   lifecycle signals and stage moves, int_touchpoints) recompute only the contacts with new evidence;
-   reported against the full build, with those models' own times in both builds;
+   ``dbt build`` again, where the incremental models (identity resolution, the messages, conversations,
+   lifecycle signals and stage moves, touchpoints: docs/incremental.md) recompute only what has new evidence;
+   reported against the full build, with those models' own times in both builds. Each timed build starts
+   from the partial-parse file a Dagster run starts with;
 5. **activation**: ``bench_activation.py`` (HubSpot, Meta CAPI, the 1M-row diff);
 6. **dashboards**: ``bench_dashboards.py --warehouse`` on the built warehouse, every page's queries.
 
