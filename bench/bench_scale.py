@@ -103,22 +103,16 @@ def _model_times(target: Path) -> dict[str, float]:
             if r["unique_id"].startswith("model.")}
 
 
-def _counts(target: Path) -> dict:
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    kinds: dict[str, int] = {}
-    for r in results:
-        kind = r["unique_id"].split(".")[0]
-        kinds[kind] = kinds.get(kind, 0) + 1
-    return kinds
-
-
-def _node_seconds(target: Path) -> dict[str, float]:
-    """The summed execution time of each kind of node (model, test, seed) in a build's run_results.json."""
+def _nodes_by_kind(target: Path) -> dict:
+    """A build's nodes by kind (model, test, seed...) from its run_results.json: how many, and their summed
+    execution time."""
+    counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
     for r in json.loads((target / "run_results.json").read_text())["results"]:
         kind = r["unique_id"].split(".")[0]
+        counts[kind] = counts.get(kind, 0) + 1
         seconds[kind] = seconds.get(kind, 0.0) + r["execution_time"]
-    return {k: round(v, 1) for k, v in seconds.items()}
+    return {"nodes": counts, "node_seconds": {k: round(v, 1) for k, v in seconds.items()}}
 
 
 def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool, threads: int | None = None) -> dict:
@@ -180,11 +174,10 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool, 
     out: dict = {"contacts": contacts, "messages": messages, "floor_seconds": round(floor, 2),
                  "machine": _machine(), "dbt_threads": threads, "build": {
                      "seconds": build["seconds"], "x_floor": round(build["seconds"] / floor, 1),
-                     "peak_mb": build["peak_mb"], "nodes": _counts(target), "node_seconds": _node_seconds(target),
+                     "peak_mb": build["peak_mb"], **_nodes_by_kind(target),
                      "slowest_models": _slowest_models(target, floor)},
                  "empty_build": {"seconds": fixed, "pct_of_full": round(100 * fixed / build["seconds"], 1),
-                                 "nodes": _counts(empty / "dbt_target"),
-                                 "node_seconds": _node_seconds(empty / "dbt_target")}}
+                                 **_nodes_by_kind(empty / "dbt_target")}}
     steps.append(_run_step("append", _python(f"""
         import sys; sys.path.insert(0, {str(ROOT)!r})
         import warehouse_io
@@ -205,7 +198,7 @@ def measure(contacts: int, folder: Path, *, activation: bool, dashboards: bool, 
         "appended_messages": appended, "appended_pct": round(100 * appended / messages, 2),
         "seconds": inc["seconds"], "pct_of_full": round(100 * inc["seconds"] / build["seconds"], 1),
         "x_floor": round(inc["seconds"] / floor, 1), "peak_mb": inc["peak_mb"],
-        "node_seconds": _node_seconds(inc_target),
+        "node_seconds": _nodes_by_kind(inc_target)["node_seconds"],
         "models": [{"model": m, "full_seconds": full_times.get(m), "incremental_seconds": inc_times.get(m)}
                    for m in INCREMENTAL_MODELS],
         "slowest_models": _slowest_models(inc_target, floor, 5)}

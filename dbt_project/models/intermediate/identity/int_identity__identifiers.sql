@@ -223,18 +223,14 @@ final as (
         and first_record.seen_order = 1
     inner join contact_records
         on per_contact.contact_id = contact_records.contact_id
-    {%- if incremental %}
-    left join identifier_usage
+    {{ 'left' if incremental else 'inner' }} join identifier_usage
         on per_contact.identifier_type = identifier_usage.identifier_type
         and per_contact.identifier_value = identifier_usage.identifier_value
+    {%- if incremental %}
     left join stored
         on per_contact.contact_id = stored.contact_id
         and per_contact.identifier_type = stored.identifier_type
         and per_contact.identifier_value = stored.identifier_value
-    {%- else %}
-    inner join identifier_usage
-        on per_contact.identifier_type = identifier_usage.identifier_type
-        and per_contact.identifier_value = identifier_usage.identifier_value
     {%- endif %}
 
 )
